@@ -1,0 +1,174 @@
+// Command bench migrates the same 1M-row sysbench-shaped table with doppel,
+// pt-online-schema-change and a plain ALTER TABLE … ALGORITHM=COPY, in one
+// run on one local MariaDB, with and without an application write load, and
+// prints the times side by side as ratios. Run it with `make bench`.
+//
+// Numbers from one machine mean little alone; the ratios between tools
+// measured in the same run are the result.
+package main
+
+import (
+	"context"
+	"database/sql"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql"
+
+	"github.com/doppel-dev/doppel/internal/workload"
+	"github.com/doppel-dev/doppel/sandbox"
+)
+
+type result struct {
+	tool, load string
+	took       time.Duration
+	writes     int64
+	errors     int
+	longest    time.Duration
+	err        error
+}
+
+func main() {
+	doppel := flag.String("doppel", "bin/doppel", "path to the doppel binary")
+	rows := flag.Int("rows", 1_000_000, "rows in the sysbench-shaped table")
+	rate := flag.Int("writes-per-second", 1000, "write load for the loaded runs")
+	chunk := flag.Int("chunk-size", 1000, "doppel's and pt-osc's chunk size")
+	only := flag.String("tools", "alter,pt-osc,doppel", "comma-separated tools to run")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *doppel, *rows, *rate, *chunk, strings.Split(*only, ",")); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, doppel string, rows, rate, chunk int, tools []string) error {
+	cluster, err := sandbox.Start(ctx, sandbox.Options{})
+	if err != nil {
+		return err
+	}
+	defer cluster.Close()
+	s := cluster.Primary
+	admin, err := sql.Open("mysql", s.DSN(""))
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE bench"); err != nil {
+		return err
+	}
+	db, err := sql.Open("mysql", s.DSN("bench"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(32)
+
+	var results []result
+	for _, load := range []int{0, rate} {
+		for _, tool := range tools {
+			fmt.Fprintf(os.Stderr, "bench: %s, %d writes/s: seeding %d rows\n", tool, load, rows)
+			if err := seed(ctx, db, rows); err != nil {
+				return err
+			}
+			r := measure(ctx, db, s, tool, load, rows, doppel, chunk)
+			if r.err != nil {
+				fmt.Fprintf(os.Stderr, "bench: %s failed: %v\n", tool, r.err)
+			}
+			results = append(results, r)
+		}
+	}
+	report(results, rows)
+	return nil
+}
+
+func seed(ctx context.Context, db *sql.DB, rows int) error {
+	for _, q := range []string{
+		"DROP TABLE IF EXISTS sbtest1, _sbtest1_gho, _sbtest1_ghc, _sbtest1_del, _sbtest1_new, _sbtest1_old",
+		"CREATE TABLE sbtest1 " + workload.SysbenchSchema,
+		workload.SeedSQL(workload.Sysbench, "sbtest1", rows),
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
+	}
+	return nil
+}
+
+func measure(ctx context.Context, db *sql.DB, s *sandbox.Server, tool string, load, rows int, doppel string, chunk int) result {
+	r := result{tool: tool, load: "none"}
+	var w *workload.Workload
+	if load > 0 {
+		r.load = fmt.Sprintf("%d/s", load)
+		w = workload.Start(workload.Config{DB: db, Shape: workload.Sysbench, Tables: []string{"sbtest1"}, Workers: 8, Rate: load, MaxID: int64(rows)})
+		time.Sleep(time.Second)
+	}
+	start := time.Now()
+	switch tool {
+	case "alter":
+		_, r.err = db.ExecContext(ctx, "ALTER TABLE sbtest1 ENGINE=InnoDB, ALGORITHM=COPY")
+	case "pt-osc":
+		r.err = command(ctx, "pt-online-schema-change", "--alter", "ENGINE=InnoDB",
+			fmt.Sprintf("h=%s,P=%d,u=%s,p=%s,D=bench,t=sbtest1", s.Host, s.Port, s.User, s.Password),
+			"--execute", "--recursion-method=none", "--no-check-replication-filters",
+			fmt.Sprintf("--chunk-size=%d", chunk), "--no-drop-old-table", "--max-load=Threads_running=1000", "--critical-load=Threads_running=2000")
+	case "doppel":
+		r.err = command(ctx, doppel, "--host="+s.Host, fmt.Sprintf("--port=%d", s.Port), "--user="+s.User, "--password="+s.Password,
+			"--database=bench", "--table=sbtest1", "--alter=ENGINE=InnoDB", "--allow-on-master", "--execute",
+			fmt.Sprintf("--chunk-size=%d", chunk), "--quiet")
+	default:
+		r.err = fmt.Errorf("unknown tool %q", tool)
+	}
+	r.took = time.Since(start)
+	if w != nil {
+		w.Stop()
+		res := w.Result()
+		r.writes, r.errors, r.longest = res.Writes, len(res.Errors), res.Longest
+	}
+	return r
+}
+
+func command(ctx context.Context, name string, args ...string) error {
+	cmd := exec.CommandContext(ctx, name, args...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		tail := string(out)
+		if len(tail) > 2000 {
+			tail = tail[len(tail)-2000:]
+		}
+		return fmt.Errorf("%s: %w\n%s", name, err, tail)
+	}
+	return nil
+}
+
+func report(results []result, rows int) {
+	fmt.Printf("\n%d-row sysbench-shaped table, ALTER ENGINE=InnoDB (a full rebuild), one MariaDB, one run\n\n", rows)
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "load\ttool\tseconds\tvs ALTER COPY\twrites\twrite errors\tlongest write")
+	base := map[string]time.Duration{}
+	for _, r := range results {
+		if r.tool == "alter" && r.err == nil {
+			base[r.load] = r.took
+		}
+	}
+	for _, r := range results {
+		ratio := "-"
+		if b := base[r.load]; b > 0 && r.err == nil {
+			ratio = fmt.Sprintf("%.2fx", r.took.Seconds()/b.Seconds())
+		}
+		secs := fmt.Sprintf("%.1f", r.took.Seconds())
+		if r.err != nil {
+			secs = "failed"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%v\n", r.load, r.tool, secs, ratio, r.writes, r.errors, r.longest.Round(time.Millisecond))
+	}
+	tw.Flush()
+}

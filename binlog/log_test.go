@@ -1,0 +1,34 @@
+package binlog
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/rs/zerolog"
+)
+
+func TestSlogBridge(t *testing.T) {
+	var buf bytes.Buffer
+	log := slogFor(zerolog.New(&buf).Level(zerolog.DebugLevel))
+	log.Info("create BinlogSyncer", slog.Any("config", struct{ User string }{"secret-user"}))
+	log.With("a", 1).WithGroup("g").Error("retry sync err", slog.Any("error", errors.New("boom")), slog.Int("retryCount", 2))
+	out := buf.String()
+	for _, want := range []string{`"level":"debug"`, `"source":"go-mysql"`, `"level":"warn"`, `"a":1`, `"g.error":"boom"`, `"g.retryCount":2`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log %s lacks %s", out, want)
+		}
+	}
+	if strings.Contains(out, "secret-user") {
+		t.Errorf("the syncer config reached the log: %s", out)
+	}
+
+	buf.Reset()
+	quiet := slogFor(zerolog.New(&buf).Level(zerolog.InfoLevel))
+	quiet.Info("connected")
+	if buf.Len() != 0 {
+		t.Errorf("go-mysql info logged at info level: %s", buf.String())
+	}
+}

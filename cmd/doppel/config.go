@@ -1,0 +1,310 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/doppel-dev/doppel/migration"
+)
+
+// Ranges gh-ost enforces. gh-ost clamps chunk and batch sizes into range
+// rather than refusing them, and so does doppel, so that a runbook tuned for
+// gh-ost still runs; the adjustment is logged. (Recent gh-ost releases widened
+// the ranges to 10 rows and 1000 events; these are the long-documented ones.)
+const (
+	minChunkSize    = 100
+	maxChunkSize    = 100000
+	minDMLBatchSize = 1
+	maxDMLBatchSize = 100
+
+	minCutOverLockTimeout = 1
+	maxCutOverLockTimeout = 10
+	defaultRetries        = 60
+	defaultLockTimeout    = 3
+)
+
+const (
+	cutOverAtomic  = "atomic"
+	cutOverTwoStep = "two-step"
+)
+
+// adjustment records a flag value doppel changed to stay within what gh-ost
+// accepts. It is logged, never silent.
+type adjustment struct {
+	flag      string
+	requested int64
+	used      int64
+	why       string
+}
+
+// buildConfig checks the flags together and turns them into a Config. It
+// returns every problem it finds, not just the first, so the operator can fix
+// the command line in one go. The password from --ask-pass is not handled
+// here: it is only read once the command line is known to be usable.
+func buildConfig(o *options, getenv func(string) string) (migration.Config, []adjustment, []string) {
+	var problems []string
+	problem := func(format string, args ...any) {
+		problems = append(problems, fmt.Sprintf(format, args...))
+	}
+	var adjusted []adjustment
+
+	cfg := migration.Config{
+		Host:                    strings.TrimSpace(o.host),
+		Port:                    o.port,
+		User:                    o.user,
+		Password:                o.password,
+		AssumeMasterHost:        strings.TrimSpace(o.assumeMasterHost),
+		Database:                o.database,
+		Table:                   o.table,
+		Alter:                   strings.TrimSpace(o.alter),
+		Execute:                 o.execute,
+		AllowOnMaster:           o.allowOnMaster,
+		AssumeRBR:               o.assumeRBR,
+		ExactRowCount:           o.exactRowCount,
+		ConcurrentRowCnt:        o.concurrentRowCount,
+		InitiallyDropGhostTable: o.initiallyDropGhostTable,
+		InitiallyDropOldTable:   o.initiallyDropOldTable,
+		OkToDropTable:           o.okToDropTable,
+		TimestampOldTable:       o.timestampOldTable,
+		TestOnReplica:           o.testOnReplica,
+		MigrateOnReplica:        o.migrateOnReplica,
+		SkipMetadataLockCheck:   o.skipMetadataLockCheck,
+		ApproveRenamedColumns:   o.approveRenamedColumns,
+		SkipRenamedColumns:      o.skipRenamedColumns,
+	}
+
+	if cfg.Host == "" {
+		problem("--host must not be empty")
+	}
+	if o.port < 1 || o.port > 65535 {
+		problem("--port=%d is not a TCP port (1 to 65535)", o.port)
+	}
+	if cfg.AssumeMasterHost != "" {
+		if msg := checkHostPort(cfg.AssumeMasterHost); msg != "" {
+			problem("--assume-master-host=%s: %s", cfg.AssumeMasterHost, msg)
+		}
+	}
+
+	if o.conf != "" {
+		user, password, err := readOptionFile(o.conf, getenv)
+		if err != nil {
+			problem("--conf: %v", err)
+		}
+		// gh-ost's precedence: a non-empty command-line value beats the file.
+		if cfg.User == "" {
+			cfg.User = user
+		}
+		if cfg.Password == "" {
+			cfg.Password = password
+		}
+	}
+	if o.askPass && o.password != "" {
+		problem("--ask-pass and --password are mutually exclusive; give the password one way")
+	}
+
+	if cfg.Alter == "" {
+		problem("--alter is required, e.g. --alter=\"ADD COLUMN c INT\"")
+	} else if db, table, ok := alterTarget(cfg.Alter); ok {
+		// Like gh-ost, a full statement may name the table instead of
+		// --database/--table; naming it twice differently is a mistake worth
+		// stopping for, since one of the two is not what the operator meant.
+		if cfg.Table == "" {
+			cfg.Table = table
+		} else if cfg.Table != table {
+			problem("--table=%s but --alter names table %s; they must agree", cfg.Table, table)
+		}
+		if db != "" {
+			if cfg.Database == "" {
+				cfg.Database = db
+			} else if cfg.Database != db {
+				problem("--database=%s but --alter names database %s; they must agree", cfg.Database, db)
+			}
+		}
+	}
+	if cfg.Database == "" {
+		problem("--database is required (or name it in --alter: ALTER TABLE db.table ...)")
+	}
+	if cfg.Table == "" {
+		problem("--table is required (or name it in --alter: ALTER TABLE db.table ...)")
+	}
+
+	if o.testOnReplica && o.migrateOnReplica {
+		problem("--test-on-replica and --migrate-on-replica are mutually exclusive")
+	}
+	if o.allowOnMaster && o.testOnReplica {
+		problem("--allow-on-master and --test-on-replica are mutually exclusive")
+	}
+	if o.allowOnMaster && o.migrateOnReplica {
+		problem("--allow-on-master and --migrate-on-replica are mutually exclusive")
+	}
+	if o.approveRenamedColumns && o.skipRenamedColumns {
+		problem("--approve-renamed-columns and --skip-renamed-columns contradict each other; choose one")
+	}
+	if o.quiet && o.verbose {
+		problem("--quiet and --verbose are mutually exclusive")
+	}
+	if o.quiet && o.debug {
+		problem("--quiet and --debug are mutually exclusive")
+	}
+
+	switch o.cutOver {
+	case cutOverAtomic, "default", "":
+		cfg.CutOver = cutOverAtomic
+	case cutOverTwoStep:
+		cfg.CutOver = cutOverTwoStep
+	default:
+		problem("--cut-over=%s is not a cut-over algorithm; use atomic or two-step", o.cutOver)
+	}
+
+	switch strings.ToLower(strings.TrimSpace(o.storageEngine)) {
+	case "innodb":
+		cfg.StorageEngine = "innodb"
+	case "rocksdb":
+		problem("--storage-engine=rocksdb is not supported: doppel migrates InnoDB tables only")
+	default:
+		problem("--storage-engine=%s is not supported: doppel migrates InnoDB tables only (--storage-engine=innodb)", o.storageEngine)
+	}
+
+	if o.replicaServerID == 0 || o.replicaServerID > math.MaxUint32 {
+		problem("--replica-server-id=%d must be between 1 and %d (a MySQL server_id)", o.replicaServerID, uint64(math.MaxUint32))
+	} else {
+		cfg.ReplicaServerID = uint32(o.replicaServerID)
+	}
+
+	cfg.ChunkSize = clamp(o.chunkSize, minChunkSize, maxChunkSize)
+	if cfg.ChunkSize != o.chunkSize {
+		adjusted = append(adjusted, adjustment{"chunk-size", o.chunkSize, cfg.ChunkSize,
+			fmt.Sprintf("outside %d..%d", minChunkSize, maxChunkSize)})
+	}
+	cfg.DMLBatchSize = clamp(o.dmlBatchSize, minDMLBatchSize, maxDMLBatchSize)
+	if cfg.DMLBatchSize != o.dmlBatchSize {
+		adjusted = append(adjusted, adjustment{"dml-batch-size", o.dmlBatchSize, cfg.DMLBatchSize,
+			fmt.Sprintf("outside %d..%d", minDMLBatchSize, maxDMLBatchSize)})
+	}
+
+	// gh-ost keeps its default when these are out of range instead of
+	// clamping; doppel does the same so a gh-ost command line behaves alike.
+	cfg.DefaultRetries = o.defaultRetries
+	if o.defaultRetries < 1 {
+		cfg.DefaultRetries = defaultRetries
+		adjusted = append(adjusted, adjustment{"default-retries", o.defaultRetries, defaultRetries,
+			"must be at least 1; default kept"})
+	}
+	lockTimeout := o.cutOverLockTimeoutSeconds
+	if lockTimeout < minCutOverLockTimeout || lockTimeout > maxCutOverLockTimeout {
+		lockTimeout = defaultLockTimeout
+		adjusted = append(adjusted, adjustment{"cut-over-lock-timeout-seconds", o.cutOverLockTimeoutSeconds, defaultLockTimeout,
+			fmt.Sprintf("outside %d..%d; default kept", minCutOverLockTimeout, maxCutOverLockTimeout)})
+	}
+	cfg.CutOverLockTimeout = time.Duration(lockTimeout) * time.Second
+
+	return cfg, adjusted, problems
+}
+
+func clamp(v, lo, hi int64) int64 {
+	return min(max(v, lo), hi)
+}
+
+// checkHostPort accepts "host", "host:port" and "[v6]:port"; it returns what
+// is wrong, or "".
+func checkHostPort(s string) string {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		// A bare host (or bare IPv6 address) has no port to split off.
+		if strings.Count(s, ":") != 1 && !strings.ContainsAny(s, "[]") {
+			return ""
+		}
+		return "expected host or host:port"
+	}
+	if host == "" {
+		return "the host is empty"
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Sprintf("%q is not a TCP port (1 to 65535)", port)
+	}
+	return ""
+}
+
+// alterTarget reports the table (and database, if qualified) that --alter
+// names when it is a whole ALTER TABLE statement rather than bare clauses.
+// It understands just enough to find the name: the real parsing is the schema
+// package's job. Anything it cannot read yields ok == false, which only means
+// --database and --table must be given.
+func alterTarget(alter string) (db, table string, ok bool) {
+	s := alter
+	word := func() string {
+		s = strings.TrimLeft(s, " \t\r\n")
+		w, rest, _ := identifier(s)
+		if strings.HasPrefix(s, "`") {
+			// A quoted name is never a keyword.
+			return ""
+		}
+		s = rest
+		return strings.ToUpper(w)
+	}
+	if word() != "ALTER" {
+		return "", "", false
+	}
+	w := word()
+	for w == "ONLINE" || w == "IGNORE" {
+		w = word()
+	}
+	if w != "TABLE" {
+		return "", "", false
+	}
+	// MariaDB's ALTER TABLE IF EXISTS; IF is reserved, so it is never a
+	// bare table name.
+	if saved := s; word() != "IF" {
+		s = saved
+	} else if word() != "EXISTS" {
+		return "", "", false
+	}
+	s = strings.TrimLeft(s, " \t\r\n")
+	first, rest, ok := identifier(s)
+	if !ok {
+		return "", "", false
+	}
+	if strings.HasPrefix(rest, ".") {
+		second, _, ok := identifier(rest[1:])
+		if !ok {
+			return "", "", false
+		}
+		return first, second, true
+	}
+	return "", first, true
+}
+
+// identifier reads one MySQL identifier, backquoted or bare, from the start
+// of s.
+func identifier(s string) (name, rest string, ok bool) {
+	if strings.HasPrefix(s, "`") {
+		var b strings.Builder
+		for i := 1; i < len(s); i++ {
+			if s[i] != '`' {
+				b.WriteByte(s[i])
+				continue
+			}
+			if i+1 < len(s) && s[i+1] == '`' {
+				b.WriteByte('`')
+				i++
+				continue
+			}
+			return b.String(), s[i+1:], b.Len() > 0
+		}
+		return "", s, false
+	}
+	i := 0
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !(r == '_' || r == '$' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= 0x80 && r != utf8.RuneError) {
+			break
+		}
+		i += size
+	}
+	return s[:i], s[i:], i > 0
+}

@@ -1,0 +1,306 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// options holds the raw values of the flags doppel honours. It is turned into
+// a migration.Config by buildConfig; nothing else reads it.
+type options struct {
+	host             string
+	port             int
+	user             string
+	password         string
+	conf             string
+	askPass          bool
+	assumeMasterHost string
+
+	database string
+	table    string
+	alter    string
+
+	execute            bool
+	allowOnMaster      bool
+	assumeRBR          bool
+	exactRowCount      bool
+	concurrentRowCount bool
+
+	chunkSize      int64
+	dmlBatchSize   int64
+	defaultRetries int64
+
+	initiallyDropGhostTable bool
+	initiallyDropOldTable   bool
+	okToDropTable           bool
+	timestampOldTable       bool
+
+	testOnReplica    bool
+	migrateOnReplica bool
+	replicaServerID  uint
+
+	cutOver                   string
+	cutOverLockTimeoutSeconds int64
+	storageEngine             string
+
+	skipMetadataLockCheck bool
+	approveRenamedColumns bool
+	skipRenamedColumns    bool
+
+	verbose bool
+	debug   bool
+	quiet   bool
+	stack   bool
+	version bool
+	help    bool
+}
+
+// pendingFlag is a gh-ost flag that doppel accepts on its command line but
+// does not act on yet. The default's Go type decides the flag's type, so the
+// entry reads the same as gh-ost's definition.
+type pendingFlag struct {
+	name  string
+	def   any // string, bool, int, int64, uint or float64
+	usage string
+}
+
+// notImplemented is the one list of gh-ost flags doppel does not honour yet.
+// Setting any of them stops doppel before it touches a server: a runbook that
+// relies on one must not run with that part silently missing. Implementing a
+// flag means deleting its line here and binding it in defineFlags.
+var notImplemented = []pendingFlag{
+	{"mysql-timeout", float64(0), "seconds to wait when connecting to, reading from or writing to MySQL"},
+	{"master-user", "", "MySQL user for the primary, when it differs from --user (needs --assume-master-host)"},
+	{"master-password", "", "MySQL password for the primary, when it differs from --password (needs --assume-master-host)"},
+	{"charset", "utf8mb4", "character set of the MySQL connections"},
+	{"ssl", false, "connect to MySQL over TLS"},
+	{"ssl-ca", "", "PEM file of the CA that signed the MySQL servers' certificates (needs --ssl)"},
+	{"ssl-cert", "", "PEM client certificate for TLS (needs --ssl)"},
+	{"ssl-key", "", "PEM client key for TLS (needs --ssl)"},
+	{"ssl-allow-insecure", false, "do not verify the servers' certificate chain and host name (needs --ssl)"},
+	{"attempt-instant-ddl", false, "try ALGORITHM=INSTANT first and only migrate if the server refuses"},
+	{"allow-master-master", false, "allow running against a primary that replicates from another primary"},
+	{"allow-nullable-unique-key", false, "allow migrating on a unique key whose columns are nullable"},
+	{"tungsten", false, "the topology replicates with Tungsten Replicator"},
+	{"discard-foreign-keys", false, "build the new table without the original's foreign keys"},
+	{"skip-foreign-key-checks", false, "do not check whether the table takes part in foreign keys"},
+	{"skip-strict-mode", false, "apply binlog events without strict sql_mode"},
+	{"allow-zero-in-date", false, "apply binlog events without NO_ZERO_IN_DATE and NO_ZERO_DATE"},
+	{"aliyun-rds", false, "the servers are Aliyun RDS instances"},
+	{"gcp", false, "the servers are first-generation Google Cloud SQL instances"},
+	{"azure", false, "the servers are Azure Database for MySQL instances"},
+	{"gtid", false, "position the binlog stream by GTID instead of file and offset"},
+	{"test-on-replica-skip-replica-stop", false, "with --test-on-replica, leave replication running at cut-over"},
+	{"force-named-cut-over", false, "the socket's cut-over command must name the table"},
+	{"force-named-panic", false, "the socket's panic command must name the table"},
+	{"switch-to-rbr", false, "switch the replica's binlog_format to ROW if it is not already"},
+	{"cut-over-exponential-backoff", false, "wait exponentially longer between failed cut-over attempts"},
+	{"exponential-backoff-max-interval", int64(64), "longest wait in seconds between attempts with exponential back-off"},
+	{"panic-on-warnings", false, "fail when copying rows raises SQL warnings that hint at data loss"},
+	{"nice-ratio", float64(0), "sleep this many times each chunk's copy time after every chunk (0 to 100)"},
+	{"max-lag-millis", int64(1500), "pause when replication lag exceeds this many milliseconds"},
+	{"replication-lag-query", "", "obsolete in gh-ost; lag is measured from the heartbeat"},
+	{"throttle-control-replicas", "", "comma-separated host[:port] list of replicas whose lag is watched"},
+	{"throttle-query", "", "query that pauses the migration while it returns a value above zero"},
+	{"throttle-http", "", "URL probed with HEAD; any status other than 200 pauses the migration"},
+	{"throttle-http-interval-millis", int64(100), "milliseconds between --throttle-http probes"},
+	{"throttle-http-timeout-millis", int64(1000), "timeout in milliseconds of one --throttle-http probe"},
+	{"ignore-http-errors", false, "do not pause when --throttle-http cannot be reached"},
+	{"heartbeat-interval-millis", int64(100), "milliseconds between heartbeat writes to the changelog table"},
+	{"throttle-flag-file", "", "pause while this file exists"},
+	{"throttle-additional-flag-file", "/tmp/gh-ost.throttle", "pause while this file exists (shared by all migrations)"},
+	{"postpone-cut-over-flag-file", "", "keep syncing but do not cut over while this file exists"},
+	{"panic-flag-file", "", "stop at once, without cleanup, when this file appears"},
+	{"initially-drop-socket-file", false, "remove a leftover socket file before serving"},
+	{"serve-socket-file", "", "unix socket for interactive commands"},
+	{"serve-tcp-port", int64(0), "TCP port for interactive commands (0: none)"},
+	{"hooks-path", "", "directory of hook executables"},
+	{"hooks-hint", "", "free text passed to hooks"},
+	{"hooks-hint-owner", "", "owner name passed to hooks"},
+	{"hooks-hint-token", "", "token passed to hooks"},
+	{"hooks-status-interval", int64(60), "seconds between status hook calls"},
+	{"allow-setup-metadata-lock-instruments", false, "enable performance_schema's metadata lock instrument for the cut-over check"},
+	{"binlogsyncer-max-reconnect-attempts", int(0), "binlog reconnect attempts before giving up (0: no limit)"},
+	{"include-triggers", false, "recreate the original table's triggers on the new table"},
+	{"trigger-suffix", "", "suffix appended to the recreated triggers' names (needs --include-triggers)"},
+	{"remove-trigger-suffix-if-exists", false, "strip --trigger-suffix from trigger names that already carry it"},
+	{"skip-port-validation", false, "do not check that the server listens on the configured port"},
+	{"checkpoint", false, "record progress so an interrupted migration can be resumed"},
+	{"checkpoint-seconds", int64(300), "seconds between checkpoints"},
+	{"resume", false, "resume an interrupted migration from its last checkpoint"},
+	{"revert", false, "swap back to the table saved by an earlier migration"},
+	{"old-table", "", "with --revert, the table to swap back in"},
+	{"analyze-ghost-table-before-cutover", false, "run ANALYZE TABLE on the new table before cut-over"},
+	{"max-load", "", "pause while a status variable exceeds its limit, e.g. Threads_running=25"},
+	{"critical-load", "", "abort when a status variable exceeds its limit, same format as --max-load"},
+	{"critical-load-interval-millis", int64(0), "re-check --critical-load after this many milliseconds before aborting"},
+	{"critical-load-hibernate-seconds", int64(0), "on critical load, go idle this many seconds instead of aborting"},
+	{"statsd-addr", "", "StatsD address to send metrics to"},
+	{"runtime-metrics-interval", int(10), "seconds between runtime metric samples"},
+	{"check-flag", false, "exit 0 if every other flag given is known"},
+	{"force-table-names", "", "name prefix for the ghost, changelog and old tables"},
+}
+
+// defineFlags registers every gh-ost flag on a new FlagSet: the implemented
+// ones bound to o, the pending ones to values nobody reads. Usage and error
+// output are left to the caller.
+func defineFlags(o *options) *flag.FlagSet {
+	fs := flag.NewFlagSet("doppel", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+
+	fs.StringVar(&o.host, "host", "127.0.0.1", "MySQL host to inspect; preferably a replica")
+	fs.IntVar(&o.port, "port", 3306, "MySQL port of --host")
+	fs.StringVar(&o.user, "user", "", "MySQL user (overrides user in the --conf file)")
+	fs.StringVar(&o.password, "password", "", "MySQL password (overrides password in the --conf file); prefer --ask-pass or --conf")
+	fs.StringVar(&o.conf, "conf", "", "MySQL option file whose [client] section gives user and password")
+	fs.BoolVar(&o.askPass, "ask-pass", false, "read the MySQL password from the terminal (or one line of stdin)")
+	fs.StringVar(&o.assumeMasterHost, "assume-master-host", "", "the primary as host or host:port, instead of discovering it from --host")
+
+	fs.StringVar(&o.database, "database", "", "database of the table (required unless --alter names it)")
+	fs.StringVar(&o.table, "table", "", "table to migrate (required unless --alter names it)")
+	fs.StringVar(&o.alter, "alter", "", "the ALTER TABLE statement, or just its clauses, e.g. \"ADD COLUMN c INT\" (required)")
+
+	fs.BoolVar(&o.execute, "execute", false, "really migrate; without it doppel checks everything and exits (dry run)")
+	fs.BoolVar(&o.allowOnMaster, "allow-on-master", false, "allow --host to be the primary itself")
+	fs.BoolVar(&o.assumeRBR, "assume-rbr", false, "trust that the replica already logs ROW binlogs; do not restart replication to make sure")
+	fs.BoolVar(&o.exactRowCount, "exact-rowcount", false, "count the table's rows for progress instead of trusting the estimate")
+	fs.BoolVar(&o.concurrentRowCount, "concurrent-rowcount", true, "with --exact-rowcount, count while copying rather than before")
+
+	fs.Int64Var(&o.chunkSize, "chunk-size", 1000, fmt.Sprintf("rows copied per chunk; values outside %d..%d are clamped", minChunkSize, maxChunkSize))
+	fs.Int64Var(&o.dmlBatchSize, "dml-batch-size", 10, fmt.Sprintf("binlog events applied per transaction; values outside %d..%d are clamped", minDMLBatchSize, maxDMLBatchSize))
+	fs.Int64Var(&o.defaultRetries, "default-retries", 60, "attempts at a failing operation before giving up")
+
+	fs.BoolVar(&o.initiallyDropGhostTable, "initially-drop-ghost-table", false, "drop a ghost table left by an earlier run instead of stopping")
+	fs.BoolVar(&o.initiallyDropOldTable, "initially-drop-old-table", false, "drop an old (_del) table left by an earlier run instead of stopping")
+	fs.BoolVar(&o.okToDropTable, "ok-to-drop-table", false, "drop the old table after the swap (dropping a big table can stall the server)")
+	fs.BoolVar(&o.timestampOldTable, "timestamp-old-table", false, "put a timestamp in the old table's name so runs do not collide")
+
+	fs.BoolVar(&o.testOnReplica, "test-on-replica", false, "migrate on the replica, then stop replication and swap back so both tables can be compared")
+	fs.BoolVar(&o.migrateOnReplica, "migrate-on-replica", false, "migrate on the replica, cut-over included")
+	fs.UintVar(&o.replicaServerID, "replica-server-id", 99999, "server_id doppel uses when reading the binlog as a replica")
+
+	fs.StringVar(&o.cutOver, "cut-over", "atomic", "cut-over algorithm: atomic (also: default) or two-step")
+	fs.Int64Var(&o.cutOverLockTimeoutSeconds, "cut-over-lock-timeout-seconds", 3, fmt.Sprintf("seconds writers may wait on the cut-over locks before the attempt is retried; values outside %d..%d keep the default", minCutOverLockTimeout, maxCutOverLockTimeout))
+	fs.StringVar(&o.storageEngine, "storage-engine", "innodb", "storage engine of the table; doppel supports innodb only")
+
+	fs.BoolVar(&o.skipMetadataLockCheck, "skip-metadata-lock-check", false, "skip the metadata-lock check before the swap")
+	fs.BoolVar(&o.approveRenamedColumns, "approve-renamed-columns", false, "accept doppel's reading of columns the ALTER renames")
+	fs.BoolVar(&o.skipRenamedColumns, "skip-renamed-columns", false, "treat columns the ALTER renames as unrelated: their data is not copied")
+
+	fs.BoolVar(&o.verbose, "verbose", false, "log progress (info level; the default)")
+	fs.BoolVar(&o.debug, "debug", false, "log debug detail")
+	fs.BoolVar(&o.quiet, "quiet", false, "log errors only")
+	fs.BoolVar(&o.stack, "stack", false, "on failure, log the full error chain with its details")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.BoolVar(&o.help, "help", false, "print this help and exit")
+
+	for _, p := range notImplemented {
+		switch d := p.def.(type) {
+		case string:
+			fs.String(p.name, d, p.usage)
+		case bool:
+			fs.Bool(p.name, d, p.usage)
+		case int:
+			fs.Int(p.name, d, p.usage)
+		case int64:
+			fs.Int64(p.name, d, p.usage)
+		case uint:
+			fs.Uint(p.name, d, p.usage)
+		case float64:
+			fs.Float64(p.name, d, p.usage)
+		default:
+			// A programming error in the table above; the tests catch it.
+			panic(fmt.Sprintf("flag --%s: unsupported default type %T", p.name, p.def))
+		}
+	}
+	return fs
+}
+
+// pendingNames is the set of flags in notImplemented.
+func pendingNames() map[string]bool {
+	m := make(map[string]bool, len(notImplemented))
+	for _, p := range notImplemented {
+		m[p.name] = true
+	}
+	return m
+}
+
+// refusedFlags lists, sorted by name, the pending flags the user set. Visit sees a flag even when it was set to its default,
+// which is the point: the operator asked for the behaviour explicitly.
+func refusedFlags(fs *flag.FlagSet) []string {
+	pending := pendingNames()
+	var refused []string
+	fs.Visit(func(f *flag.Flag) {
+		if pending[f.Name] {
+			refused = append(refused, f.Name)
+		}
+	})
+	return refused
+}
+
+const helpIntro = `doppel changes the schema of a live MySQL or MariaDB table without blocking
+its writers. It builds a ghost table with the new schema, copies the rows into
+it while replaying the binlog onto it, checks that both tables hold the same
+data, and swaps them. Its flags are gh-ost's. Without --execute it only checks
+that the migration can run, then exits.
+
+Usage:
+  doppel --host=HOST --user=USER --ask-pass --database=DB --table=TABLE \
+         --alter="ADD COLUMN c INT" [--execute]
+
+Flags take the forms --name=value, --name value, -name=value and -name value;
+when a flag is repeated, the last value wins. Boolean flags are set with
+--name, or --name=false.
+`
+
+const helpOutro = `
+Exit codes: 0 migrated (or dry run passed), 1 migration failed or was
+interrupted, 2 bad usage.
+`
+
+// printHelp writes the help text: the flags doppel honours first, then the
+// gh-ost flags it only recognises, so nobody mistakes one for the other.
+func printHelp(w io.Writer, fs *flag.FlagSet) {
+	pending := pendingNames()
+	var b strings.Builder
+	b.WriteString(helpIntro)
+	b.WriteString("\nFlags:\n")
+	fs.VisitAll(func(f *flag.Flag) {
+		if !pending[f.Name] {
+			writeFlagHelp(&b, f)
+		}
+	})
+	b.WriteString("\ngh-ost flags not implemented yet. doppel knows them but refuses to run\n")
+	b.WriteString("(exit code 2) when any of them is set, even to its default. Note that\n")
+	b.WriteString("gh-ost pauses while /tmp/gh-ost.throttle exists even when no flag is given\n")
+	b.WriteString("(--throttle-additional-flag-file's default); doppel does not watch that file yet.\n")
+	fs.VisitAll(func(f *flag.Flag) {
+		if pending[f.Name] {
+			writeFlagHelp(&b, f)
+		}
+	})
+	b.WriteString(helpOutro)
+	_, _ = io.WriteString(w, b.String())
+}
+
+func writeFlagHelp(b *strings.Builder, f *flag.Flag) {
+	typeName, usage := flag.UnquoteUsage(f)
+	fmt.Fprintf(b, "  --%s", f.Name)
+	if typeName != "" {
+		fmt.Fprintf(b, " %s", typeName)
+	}
+	fmt.Fprintf(b, "\n        %s", usage)
+	switch f.DefValue {
+	case "", "0", "false":
+	default:
+		if typeName == "string" {
+			fmt.Fprintf(b, " (default %q)", f.DefValue)
+		} else {
+			fmt.Fprintf(b, " (default %s)", f.DefValue)
+		}
+	}
+	b.WriteString("\n")
+}

@@ -1,0 +1,732 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/doppel-dev/doppel/migration"
+	"github.com/rs/zerolog"
+)
+
+// required are the flags without which doppel refuses to start.
+var required = []string{"--database=shop", "--table=orders", "--alter=ADD COLUMN note TEXT"}
+
+type outcome struct {
+	code   int
+	stdout string
+	stderr string
+	called bool
+	cfg    migration.Config
+	level  zerolog.Level
+}
+
+type harness struct {
+	stdin  io.Reader
+	env    map[string]string
+	report migration.Report                // what the fake migration returns
+	result error                           // what the fake migration returns
+	during func(ctx context.Context) error // replaces result when set
+	exit   func(int)
+}
+
+func (h harness) run(t *testing.T, args ...string) outcome {
+	t.Helper()
+	var out outcome
+	var stdout, stderr bytes.Buffer
+	stdin := h.stdin
+	if stdin == nil {
+		stdin = strings.NewReader("")
+	}
+	exit := h.exit
+	if exit == nil {
+		exit = func(code int) { t.Errorf("unexpected hard exit with code %d", code) }
+	}
+	a := app{
+		stdin:  stdin,
+		stdout: &stdout,
+		stderr: &stderr,
+		migrate: func(ctx context.Context, cfg migration.Config, log zerolog.Logger) (migration.Report, error) {
+			out.called = true
+			out.cfg = cfg
+			out.level = log.GetLevel()
+			if h.during != nil {
+				return migration.Report{}, h.during(ctx)
+			}
+			return h.report, h.result
+		},
+		getenv: func(k string) string { return h.env[k] },
+		exit:   exit,
+	}
+	out.code = a.run(args)
+	out.stdout = stdout.String()
+	out.stderr = stderr.String()
+	return out
+}
+
+func withRequired(args ...string) []string {
+	return append(append([]string{}, required...), args...)
+}
+
+// logLines decodes the JSON log lines doppel wrote to stderr.
+func logLines(t *testing.T, stderr string) []map[string]any {
+	t.Helper()
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		if l == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("stderr line is not JSON: %q", l)
+		}
+		lines = append(lines, m)
+	}
+	return lines
+}
+
+func findLog(lines []map[string]any, msg string) map[string]any {
+	for _, l := range lines {
+		if l["message"] == msg {
+			return l
+		}
+	}
+	return nil
+}
+
+func TestFlagSyntaxFormsAreAllAccepted(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		args      []string
+		chunkSize int64
+		execute   bool
+	}{
+		{"double dash with equals", []string{"--chunk-size=2000"}, 2000, false},
+		{"double dash with separate value", []string{"--chunk-size", "2000"}, 2000, false},
+		{"single dash with equals", []string{"-chunk-size=2000"}, 2000, false},
+		{"single dash with separate value", []string{"-chunk-size", "2000"}, 2000, false},
+		{"the last of repeated values wins", []string{"--chunk-size=2000", "-chunk-size", "3000"}, 3000, false},
+		{"a bare bool sets it", []string{"--execute"}, 1000, true},
+		{"a single-dash bool sets it", []string{"-execute"}, 1000, true},
+		{"a bool can be set to false", []string{"--execute=false"}, 1000, false},
+		{"a later bool value wins", []string{"--execute", "--execute=false"}, 1000, false},
+		{"a later true wins over false", []string{"--execute=false", "-execute=true"}, 1000, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			out := harness{}.run(t, withRequired(tc.args...)...)
+			if out.code != exitOK {
+				t.Fatalf("exit code %d, stderr:\n%s", out.code, out.stderr)
+			}
+			if out.cfg.ChunkSize != tc.chunkSize || out.cfg.Execute != tc.execute {
+				t.Errorf("chunk size %d, execute %v; want %d, %v", out.cfg.ChunkSize, out.cfg.Execute, tc.chunkSize, tc.execute)
+			}
+		})
+	}
+}
+
+// implementedFlags are the gh-ost flags doppel honours today.
+var implementedFlags = []string{
+	"host", "port", "user", "password", "conf", "ask-pass", "database", "table", "alter",
+	"execute", "allow-on-master", "assume-master-host", "assume-rbr", "exact-rowcount",
+	"concurrent-rowcount", "chunk-size", "dml-batch-size", "default-retries",
+	"initially-drop-ghost-table", "initially-drop-old-table", "ok-to-drop-table",
+	"timestamp-old-table", "test-on-replica", "migrate-on-replica", "replica-server-id",
+	"cut-over", "cut-over-lock-timeout-seconds", "storage-engine", "skip-metadata-lock-check",
+	"approve-renamed-columns", "skip-renamed-columns", "verbose", "debug", "stack", "quiet",
+	"version", "help",
+}
+
+// handledInCmd are implemented flags that shape doppel's own behaviour rather
+// than a Config field; each has its own test below.
+var handledInCmd = map[string]string{
+	"conf":     "TestConfFileGivesCredentialsTheCommandLineOverrides",
+	"ask-pass": "TestAskPassReadsOneLineFromStdin",
+	"verbose":  "TestLogLevelFollowsTheVerbosityFlags",
+	"debug":    "TestLogLevelFollowsTheVerbosityFlags",
+	"quiet":    "TestLogLevelFollowsTheVerbosityFlags",
+	"stack":    "TestStackAddsTheErrorChainToTheFailure",
+	"version":  "TestVersionPrintsBuildInfo",
+	"help":     "TestHelpSeparatesImplementedFromPendingFlags",
+}
+
+var configFieldCases = []struct {
+	flag string
+	arg  string
+	get  func(migration.Config) any
+	want any
+}{
+	{"host", "--host=db1.example", func(c migration.Config) any { return c.Host }, "db1.example"},
+	{"port", "--port=3307", func(c migration.Config) any { return c.Port }, 3307},
+	{"user", "--user=migrator", func(c migration.Config) any { return c.User }, "migrator"},
+	{"password", "--password=hunter22", func(c migration.Config) any { return c.Password }, "hunter22"},
+	{"assume-master-host", "--assume-master-host=primary:3306", func(c migration.Config) any { return c.AssumeMasterHost }, "primary:3306"},
+	{"database", "--database=billing", func(c migration.Config) any { return c.Database }, "billing"},
+	{"table", "--table=invoices", func(c migration.Config) any { return c.Table }, "invoices"},
+	{"alter", "--alter=DROP COLUMN x", func(c migration.Config) any { return c.Alter }, "DROP COLUMN x"},
+	{"execute", "--execute", func(c migration.Config) any { return c.Execute }, true},
+	{"allow-on-master", "--allow-on-master", func(c migration.Config) any { return c.AllowOnMaster }, true},
+	{"assume-rbr", "--assume-rbr", func(c migration.Config) any { return c.AssumeRBR }, true},
+	{"exact-rowcount", "--exact-rowcount", func(c migration.Config) any { return c.ExactRowCount }, true},
+	{"concurrent-rowcount", "--concurrent-rowcount=false", func(c migration.Config) any { return c.ConcurrentRowCnt }, false},
+	{"chunk-size", "--chunk-size=5000", func(c migration.Config) any { return c.ChunkSize }, int64(5000)},
+	{"dml-batch-size", "--dml-batch-size=50", func(c migration.Config) any { return c.DMLBatchSize }, int64(50)},
+	{"default-retries", "--default-retries=5", func(c migration.Config) any { return c.DefaultRetries }, int64(5)},
+	{"initially-drop-ghost-table", "--initially-drop-ghost-table", func(c migration.Config) any { return c.InitiallyDropGhostTable }, true},
+	{"initially-drop-old-table", "--initially-drop-old-table", func(c migration.Config) any { return c.InitiallyDropOldTable }, true},
+	{"ok-to-drop-table", "--ok-to-drop-table", func(c migration.Config) any { return c.OkToDropTable }, true},
+	{"timestamp-old-table", "--timestamp-old-table", func(c migration.Config) any { return c.TimestampOldTable }, true},
+	{"test-on-replica", "--test-on-replica", func(c migration.Config) any { return c.TestOnReplica }, true},
+	{"migrate-on-replica", "--migrate-on-replica", func(c migration.Config) any { return c.MigrateOnReplica }, true},
+	{"replica-server-id", "--replica-server-id=4242", func(c migration.Config) any { return c.ReplicaServerID }, uint32(4242)},
+	{"cut-over", "--cut-over=two-step", func(c migration.Config) any { return c.CutOver }, "two-step"},
+	{"cut-over-lock-timeout-seconds", "--cut-over-lock-timeout-seconds=7", func(c migration.Config) any { return c.CutOverLockTimeout }, 7 * time.Second},
+	{"storage-engine", "--storage-engine=InnoDB", func(c migration.Config) any { return c.StorageEngine }, "innodb"},
+	{"skip-metadata-lock-check", "--skip-metadata-lock-check", func(c migration.Config) any { return c.SkipMetadataLockCheck }, true},
+	{"approve-renamed-columns", "--approve-renamed-columns", func(c migration.Config) any { return c.ApproveRenamedColumns }, true},
+	{"skip-renamed-columns", "--skip-renamed-columns", func(c migration.Config) any { return c.SkipRenamedColumns }, true},
+}
+
+func TestEveryImplementedFlagReachesItsConfigField(t *testing.T) {
+	t.Parallel()
+	for _, tc := range configFieldCases {
+		t.Run(tc.flag, func(t *testing.T) {
+			t.Parallel()
+			out := harness{}.run(t, withRequired(tc.arg)...)
+			if out.code != exitOK || !out.called {
+				t.Fatalf("exit code %d, migration called %v; stderr:\n%s", out.code, out.called, out.stderr)
+			}
+			if got := tc.get(out.cfg); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("%s gave %#v, want %#v", tc.arg, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestEveryImplementedFlagIsCoveredByATest(t *testing.T) {
+	t.Parallel()
+	covered := map[string]bool{}
+	for _, tc := range configFieldCases {
+		covered[tc.flag] = true
+	}
+	for name := range handledInCmd {
+		covered[name] = true
+	}
+	for _, name := range implementedFlags {
+		if !covered[name] {
+			t.Errorf("--%s is implemented but no test checks where it goes", name)
+		}
+	}
+}
+
+func TestDefaultsBecomeTheDefaultConfig(t *testing.T) {
+	t.Parallel()
+	out := harness{}.run(t, required...)
+	if out.code != exitOK {
+		t.Fatalf("exit code %d, stderr:\n%s", out.code, out.stderr)
+	}
+	want := migration.Config{
+		Host:               "127.0.0.1",
+		Port:               3306,
+		Database:           "shop",
+		Table:              "orders",
+		Alter:              "ADD COLUMN note TEXT",
+		ConcurrentRowCnt:   true,
+		ChunkSize:          1000,
+		DMLBatchSize:       10,
+		DefaultRetries:     60,
+		ReplicaServerID:    99999,
+		CutOver:            "atomic",
+		CutOverLockTimeout: 3 * time.Second,
+		StorageEngine:      "innodb",
+	}
+	if !reflect.DeepEqual(out.cfg, want) {
+		t.Errorf("config\n got %+v\nwant %+v", out.cfg, want)
+	}
+}
+
+func TestEveryDefinedFlagIsImplementedOrPending(t *testing.T) {
+	t.Parallel()
+	implemented := map[string]bool{}
+	for _, name := range implementedFlags {
+		implemented[name] = true
+	}
+	pending := pendingNames()
+	if len(pending) != len(notImplemented) {
+		t.Errorf("notImplemented lists a flag twice")
+	}
+	var o options
+	fs := defineFlags(&o)
+	defined := 0
+	fs.VisitAll(func(f *flag.Flag) {
+		defined++
+		switch {
+		case implemented[f.Name] && pending[f.Name]:
+			t.Errorf("--%s is both implemented and in notImplemented", f.Name)
+		case !implemented[f.Name] && !pending[f.Name]:
+			t.Errorf("--%s is defined but neither implemented nor in notImplemented", f.Name)
+		}
+	})
+	if want := len(implementedFlags) + len(notImplemented); defined != want {
+		t.Errorf("%d flags defined, want %d", defined, want)
+	}
+}
+
+func TestEveryPendingFlagIsRefusedByName(t *testing.T) {
+	t.Parallel()
+	var o options
+	fs := defineFlags(&o)
+	for _, p := range notImplemented {
+		// Set to its own default: asking for it explicitly is what counts.
+		arg := "--" + p.name + "=" + fs.Lookup(p.name).DefValue
+		t.Run(p.name, func(t *testing.T) {
+			t.Parallel()
+			out := harness{}.run(t, withRequired("--execute", arg)...)
+			if out.code != exitUsage {
+				t.Errorf("exit code %d, want %d", out.code, exitUsage)
+			}
+			if out.called {
+				t.Errorf("the migration ran despite %s", arg)
+			}
+			want := fmt.Sprintf("doppel: --%s is not implemented yet in this version of doppel; remove it or use gh-ost for now", p.name)
+			if !strings.Contains(out.stderr, want) {
+				t.Errorf("stderr does not say %q:\n%s", want, out.stderr)
+			}
+		})
+	}
+}
+
+func TestPendingBoolFlagIsRefusedInEveryForm(t *testing.T) {
+	t.Parallel()
+	for _, arg := range []string{"--ssl", "-ssl", "--ssl=false", "-ssl=true"} {
+		t.Run(arg, func(t *testing.T) {
+			t.Parallel()
+			out := harness{}.run(t, withRequired(arg)...)
+			if out.code != exitUsage || out.called || !strings.Contains(out.stderr, "--ssl is not implemented yet") {
+				t.Errorf("exit code %d, called %v, stderr:\n%s", out.code, out.called, out.stderr)
+			}
+		})
+	}
+}
+
+func TestAllRefusedFlagsAreNamedAtOnce(t *testing.T) {
+	t.Parallel()
+	out := harness{}.run(t, withRequired("--max-load=Threads_running=25", "--throttle-flag-file=/tmp/x", "--gtid")...)
+	if out.code != exitUsage {
+		t.Fatalf("exit code %d, want %d", out.code, exitUsage)
+	}
+	for _, name := range []string{"--max-load", "--throttle-flag-file", "--gtid"} {
+		if !strings.Contains(out.stderr, name+" is not implemented yet") {
+			t.Errorf("stderr does not name %s:\n%s", name, out.stderr)
+		}
+	}
+}
+
+func TestUnknownFlagFailsWithUsage(t *testing.T) {
+	t.Parallel()
+	out := harness{}.run(t, withRequired("--no-such-flag=1")...)
+	if out.code != exitUsage || out.called {
+		t.Fatalf("exit code %d, called %v", out.code, out.called)
+	}
+	if !strings.Contains(out.stderr, "flag provided but not defined: -no-such-flag") {
+		t.Errorf("stderr lacks flag's own error:\n%s", out.stderr)
+	}
+	if !strings.Contains(out.stderr, "--chunk-size") {
+		t.Errorf("stderr lacks the usage:\n%s", out.stderr)
+	}
+	if out.stdout != "" {
+		t.Errorf("stdout should be empty, got:\n%s", out.stdout)
+	}
+}
+
+func TestMalformedFlagValueFailsWithUsage(t *testing.T) {
+	t.Parallel()
+	out := harness{}.run(t, withRequired("--port=abc")...)
+	if out.code != exitUsage || out.called || !strings.Contains(out.stderr, `invalid value "abc" for flag -port`) {
+		t.Errorf("exit code %d, called %v, stderr:\n%s", out.code, out.called, out.stderr)
+	}
+}
+
+func TestStrayArgumentIsRefused(t *testing.T) {
+	t.Parallel()
+	// An unquoted --alter: flag would stop at COLUMN and drop --execute.
+	out := harness{}.run(t, "--database=shop", "--table=orders", "--alter", "ADD", "COLUMN", "c", "INT", "--execute")
+	if out.code != exitUsage || out.called {
+		t.Fatalf("exit code %d, called %v", out.code, out.called)
+	}
+	if !strings.Contains(out.stderr, `unexpected argument "COLUMN"`) || !strings.Contains(out.stderr, "quote the whole --alter") {
+		t.Errorf("stderr:\n%s", out.stderr)
+	}
+}
+
+func TestVersionPrintsBuildInfo(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"--version"}, {"-version"}, {"--version", "--max-load=x"}} {
+		out := harness{}.run(t, args...)
+		if out.code != exitOK || out.called {
+			t.Errorf("%v: exit code %d, called %v", args, out.code, out.called)
+		}
+		if want := "doppel dev (commit unknown, built unknown)\n"; out.stdout != want {
+			t.Errorf("%v: stdout %q, want %q", args, out.stdout, want)
+		}
+	}
+}
+
+func TestHelpSeparatesImplementedFromPendingFlags(t *testing.T) {
+	t.Parallel()
+	for _, arg := range []string{"--help", "-h"} {
+		t.Run(arg, func(t *testing.T) {
+			t.Parallel()
+			out := harness{}.run(t, arg)
+			if out.code != exitOK || out.called {
+				t.Fatalf("exit code %d, called %v", out.code, out.called)
+			}
+			pendingAt := strings.Index(out.stdout, "gh-ost flags not implemented yet")
+			if pendingAt < 0 {
+				t.Fatalf("help has no not-implemented section:\n%s", out.stdout)
+			}
+			for _, name := range implementedFlags {
+				at := strings.Index(out.stdout, "  --"+name+" ")
+				if at < 0 {
+					at = strings.Index(out.stdout, "  --"+name+"\n")
+				}
+				if at < 0 || at > pendingAt {
+					t.Errorf("--%s is not listed among the implemented flags", name)
+				}
+			}
+			for _, p := range notImplemented {
+				if at := strings.LastIndex(out.stdout, "  --"+p.name); at < pendingAt {
+					t.Errorf("--%s is not listed among the pending flags", p.name)
+				}
+			}
+			if !strings.HasPrefix(out.stdout, "doppel changes the schema") {
+				t.Errorf("help does not start with the description")
+			}
+		})
+	}
+}
+
+func TestValidationErrorsStopBeforeTheMigration(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no table", []string{"--database=shop", "--alter=ADD c INT"}, "--table is required"},
+		{"no database", []string{"--table=orders", "--alter=ADD c INT"}, "--database is required"},
+		{"no alter", []string{"--database=shop", "--table=orders"}, "--alter is required"},
+		{"blank alter", []string{"--database=shop", "--table=orders", "--alter=  "}, "--alter is required"},
+		{"unknown cut-over", withRequired("--cut-over=fast"), "--cut-over=fast is not a cut-over algorithm; use atomic or two-step"},
+		{"rocksdb", withRequired("--storage-engine=rocksdb"), "--storage-engine=rocksdb is not supported: doppel migrates InnoDB tables only"},
+		{"other engine", withRequired("--storage-engine=myisam"), "--storage-engine=myisam is not supported"},
+		{"test and migrate on replica", withRequired("--test-on-replica", "--migrate-on-replica"), "--test-on-replica and --migrate-on-replica are mutually exclusive"},
+		{"allow-on-master and test-on-replica", withRequired("--allow-on-master", "--test-on-replica"), "--allow-on-master and --test-on-replica are mutually exclusive"},
+		{"allow-on-master and migrate-on-replica", withRequired("--allow-on-master", "--migrate-on-replica"), "--allow-on-master and --migrate-on-replica are mutually exclusive"},
+		{"quiet and verbose", withRequired("--quiet", "--verbose"), "--quiet and --verbose are mutually exclusive"},
+		{"quiet and debug", withRequired("--quiet", "--debug"), "--quiet and --debug are mutually exclusive"},
+		{"approve and skip renames", withRequired("--approve-renamed-columns", "--skip-renamed-columns"), "--approve-renamed-columns and --skip-renamed-columns contradict each other"},
+		{"ask-pass with password", withRequired("--ask-pass", "--password=x"), "--ask-pass and --password are mutually exclusive"},
+		{"port zero", withRequired("--port=0"), "--port=0 is not a TCP port"},
+		{"port too big", withRequired("--port=70000"), "--port=70000 is not a TCP port"},
+		{"empty host", withRequired("--host="), "--host must not be empty"},
+		{"bad master port", withRequired("--assume-master-host=primary:http"), `--assume-master-host=primary:http: "http" is not a TCP port`},
+		{"replica server id zero", withRequired("--replica-server-id=0"), "--replica-server-id=0 must be between 1 and 4294967295"},
+		{"replica server id too big", withRequired("--replica-server-id=4294967296"), "--replica-server-id=4294967296 must be between 1 and 4294967295"},
+		{"alter names another table", withRequired("--alter=ALTER TABLE shop.customers ADD c INT"), "--table=orders but --alter names table customers"},
+		{"alter names another database", withRequired("--alter=ALTER TABLE billing.orders ADD c INT"), "--database=shop but --alter names database billing"},
+		{"missing conf file", withRequired("--conf=/nonexistent/doppel.cnf"), "--conf: open /nonexistent/doppel.cnf"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			out := harness{}.run(t, tc.args...)
+			if out.code != exitUsage {
+				t.Errorf("exit code %d, want %d", out.code, exitUsage)
+			}
+			if out.called {
+				t.Errorf("the migration ran")
+			}
+			if !strings.Contains(out.stderr, "doppel: "+tc.want) {
+				t.Errorf("stderr does not contain %q:\n%s", tc.want, out.stderr)
+			}
+		})
+	}
+}
+
+func TestAllValidationErrorsAreReportedTogether(t *testing.T) {
+	t.Parallel()
+	out := harness{}.run(t, "--cut-over=fast", "--storage-engine=rocksdb")
+	for _, want := range []string{"--alter is required", "--database is required", "--table is required", "--cut-over=fast", "rocksdb"} {
+		if !strings.Contains(out.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, out.stderr)
+		}
+	}
+}
+
+func TestAlterStatementCanNameTheTable(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name          string
+		args          []string
+		database, tbl string
+	}{
+		{"qualified name fills both", []string{"--alter=ALTER TABLE shop.orders ADD c INT"}, "shop", "orders"},
+		{"quoted names", []string{"--alter=alter table `my shop`.`or``ders` add c int"}, "my shop", "or`ders"},
+		{"unqualified name needs --database", []string{"--database=shop", "--alter=ALTER TABLE orders ADD c INT"}, "shop", "orders"},
+		{"agreeing flags are fine", []string{"--database=shop", "--table=orders", "--alter=ALTER TABLE shop.orders ADD c INT"}, "shop", "orders"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			out := harness{}.run(t, tc.args...)
+			if out.code != exitOK {
+				t.Fatalf("exit code %d, stderr:\n%s", out.code, out.stderr)
+			}
+			if out.cfg.Database != tc.database || out.cfg.Table != tc.tbl {
+				t.Errorf("database %q table %q, want %q %q", out.cfg.Database, out.cfg.Table, tc.database, tc.tbl)
+			}
+		})
+	}
+}
+
+func TestCutOverDefaultMeansAtomic(t *testing.T) {
+	t.Parallel()
+	out := harness{}.run(t, withRequired("--cut-over=default")...)
+	if out.code != exitOK || out.cfg.CutOver != "atomic" {
+		t.Errorf("exit code %d, cut-over %q; stderr:\n%s", out.code, out.cfg.CutOver, out.stderr)
+	}
+}
+
+func TestOutOfRangeValuesAreAdjustedAndLogged(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		arg  string
+		flag string
+		get  func(migration.Config) any
+		want any
+		used float64
+	}{
+		{"--chunk-size=5", "--chunk-size", func(c migration.Config) any { return c.ChunkSize }, int64(100), 100},
+		{"--chunk-size=1000000", "--chunk-size", func(c migration.Config) any { return c.ChunkSize }, int64(100000), 100000},
+		{"--dml-batch-size=0", "--dml-batch-size", func(c migration.Config) any { return c.DMLBatchSize }, int64(1), 1},
+		{"--dml-batch-size=500", "--dml-batch-size", func(c migration.Config) any { return c.DMLBatchSize }, int64(100), 100},
+		{"--default-retries=0", "--default-retries", func(c migration.Config) any { return c.DefaultRetries }, int64(60), 60},
+		{"--cut-over-lock-timeout-seconds=30", "--cut-over-lock-timeout-seconds", func(c migration.Config) any { return c.CutOverLockTimeout }, 3 * time.Second, 3},
+		{"--cut-over-lock-timeout-seconds=0", "--cut-over-lock-timeout-seconds", func(c migration.Config) any { return c.CutOverLockTimeout }, 3 * time.Second, 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.arg, func(t *testing.T) {
+			t.Parallel()
+			out := harness{}.run(t, withRequired(tc.arg)...)
+			if out.code != exitOK {
+				t.Fatalf("exit code %d, stderr:\n%s", out.code, out.stderr)
+			}
+			if got := tc.get(out.cfg); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+			l := findLog(logLines(t, out.stderr), "flag value adjusted")
+			if l == nil || l["flag"] != tc.flag || l["used"] != tc.used || l["level"] != "warn" {
+				t.Errorf("no warning about %s; stderr:\n%s", tc.flag, out.stderr)
+			}
+		})
+	}
+}
+
+func TestInRangeValuesAreNotAdjusted(t *testing.T) {
+	t.Parallel()
+	out := harness{}.run(t, withRequired("--chunk-size=100", "--chunk-size=100000", "--dml-batch-size=100", "--cut-over-lock-timeout-seconds=10")...)
+	if out.code != exitOK || findLog(logLines(t, out.stderr), "flag value adjusted") != nil {
+		t.Errorf("exit code %d, stderr:\n%s", out.code, out.stderr)
+	}
+}
+
+func TestExitCodeFollowsTheMigrationResult(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		args   []string
+		result error
+		code   int
+		msg    string
+	}{
+		{"dry run succeeds", required, nil, exitOK, "dry run finished; add --execute to migrate"},
+		{"migration succeeds", withRequired("--execute"), nil, exitOK, "migration finished"},
+		{"migration fails", withRequired("--execute"), errors.New("copy chunk: lost connection"), exitFailed, "migration failed"},
+		{"dry run fails", required, errors.New("table has no primary key"), exitFailed, "migration failed"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			out := harness{result: tc.result}.run(t, tc.args...)
+			if out.code != tc.code {
+				t.Errorf("exit code %d, want %d", out.code, tc.code)
+			}
+			l := findLog(logLines(t, out.stderr), tc.msg)
+			if l == nil {
+				t.Fatalf("no %q log line; stderr:\n%s", tc.msg, out.stderr)
+			}
+			if tc.result != nil && l["error"] != tc.result.Error() {
+				t.Errorf("logged error %v, want %q", l["error"], tc.result)
+			}
+			if _, ok := l["stack"]; ok {
+				t.Errorf("stack logged without --stack")
+			}
+		})
+	}
+}
+
+type tracedError struct{ msg string }
+
+func (e tracedError) Error() string { return e.msg }
+
+func (e tracedError) Format(s fmt.State, verb rune) {
+	io.WriteString(s, e.msg)
+	if s.Flag('+') {
+		io.WriteString(s, "\n\tat copier.copyChunk (copier.go:42)")
+	}
+}
+
+func TestStackAddsTheErrorChainToTheFailure(t *testing.T) {
+	t.Parallel()
+	err := fmt.Errorf("copy: %w", tracedError{"lost connection"})
+	out := harness{result: err}.run(t, withRequired("--execute", "--stack")...)
+	if out.code != exitFailed {
+		t.Fatalf("exit code %d", out.code)
+	}
+	l := findLog(logLines(t, out.stderr), "migration failed")
+	if l == nil {
+		t.Fatalf("no failure logged:\n%s", out.stderr)
+	}
+	if stack, _ := l["stack"].(string); !strings.Contains(stack, "copier.go:42") {
+		t.Errorf("stack %q does not carry the %%+v detail", stack)
+	}
+	chain, _ := l["chain"].([]any)
+	if len(chain) != 2 || chain[0] != "*fmt.wrapError" || chain[1] != "main.tracedError" {
+		t.Errorf("chain %v", chain)
+	}
+}
+
+func TestPasswordNeverReachesTheOutput(t *testing.T) {
+	t.Parallel()
+	const secret = "s3cr3t-pw"
+	err := fmt.Errorf("connect doppel:%s@tcp(127.0.0.1:3306)/shop: access denied", secret)
+	out := harness{result: err}.run(t, withRequired("--execute", "--stack", "--debug", "--password="+secret)...)
+	if out.code != exitFailed {
+		t.Fatalf("exit code %d", out.code)
+	}
+	if out.cfg.Password != secret {
+		t.Errorf("the migration did not get the password")
+	}
+	if strings.Contains(out.stderr+out.stdout, secret) {
+		t.Errorf("password appears in the output:\n%s", out.stderr)
+	}
+}
+
+func TestLogLevelFollowsTheVerbosityFlags(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args     []string
+		level    zerolog.Level
+		startLog bool
+	}{
+		{nil, zerolog.InfoLevel, true},
+		{[]string{"--verbose"}, zerolog.InfoLevel, true},
+		{[]string{"--debug"}, zerolog.DebugLevel, true},
+		{[]string{"--verbose", "--debug"}, zerolog.DebugLevel, true},
+		{[]string{"--quiet"}, zerolog.ErrorLevel, false},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprint(tc.args), func(t *testing.T) {
+			t.Parallel()
+			out := harness{}.run(t, withRequired(tc.args...)...)
+			if out.code != exitOK {
+				t.Fatalf("exit code %d, stderr:\n%s", out.code, out.stderr)
+			}
+			if out.level != tc.level {
+				t.Errorf("migration got level %v, want %v", out.level, tc.level)
+			}
+			started := findLog(logLines(t, out.stderr), "doppel starting") != nil
+			if started != tc.startLog {
+				t.Errorf("start logged %v, want %v; stderr:\n%s", started, tc.startLog, out.stderr)
+			}
+		})
+	}
+}
+
+func TestQuietStillLogsTheFailure(t *testing.T) {
+	t.Parallel()
+	out := harness{result: errors.New("boom")}.run(t, withRequired("--quiet")...)
+	lines := logLines(t, out.stderr)
+	if out.code != exitFailed || len(lines) != 1 || lines[0]["message"] != "migration failed" {
+		t.Errorf("exit code %d, stderr:\n%s", out.code, out.stderr)
+	}
+}
+
+func TestLogsAreJSONWhenStderrIsNotATerminal(t *testing.T) {
+	t.Parallel()
+	out := harness{}.run(t, required...)
+	l := findLog(logLines(t, out.stderr), "doppel starting")
+	if l == nil {
+		t.Fatalf("no start line:\n%s", out.stderr)
+	}
+	for _, field := range []string{"time", "level", "version", "host", "database", "table", "execute"} {
+		if _, ok := l[field]; !ok {
+			t.Errorf("start line lacks %q: %v", field, l)
+		}
+	}
+}
+
+func TestAskPassReadsOneLineFromStdin(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		stdin    string
+		args     []string
+		code     int
+		password string
+	}{
+		{"a line", "from-stdin\nsecond line\n", nil, exitOK, "from-stdin"},
+		{"a windows line", "from-stdin\r\n", nil, exitOK, "from-stdin"},
+		{"no trailing newline", "from-stdin", nil, exitOK, "from-stdin"},
+		{"empty stdin", "", nil, exitUsage, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			out := harness{stdin: strings.NewReader(tc.stdin)}.run(t, withRequired(append(tc.args, "--ask-pass")...)...)
+			if out.code != tc.code {
+				t.Fatalf("exit code %d, want %d; stderr:\n%s", out.code, tc.code, out.stderr)
+			}
+			if out.cfg.Password != tc.password {
+				t.Errorf("password %q, want %q", out.cfg.Password, tc.password)
+			}
+			if tc.password != "" && strings.Contains(out.stderr, tc.password) {
+				t.Errorf("password echoed on stderr")
+			}
+		})
+	}
+}
+
+func TestFinishedMigrationLogsItsReport(t *testing.T) {
+	t.Parallel()
+	report := migration.Report{RowsCopied: 1234, ChangesApplied: 56, CutOverStall: 40 * time.Millisecond, OldTable: "_orders_del", Duration: time.Minute}
+	out := harness{report: report}.run(t, withRequired("--execute")...)
+	if out.code != exitOK {
+		t.Fatalf("exit code %d, stderr:\n%s", out.code, out.stderr)
+	}
+	l := findLog(logLines(t, out.stderr), "migration finished")
+	if l == nil || l["rows_copied"] != 1234.0 || l["changes_applied"] != 56.0 || l["old_table"] != "_orders_del" {
+		t.Errorf("finish line %v; stderr:\n%s", l, out.stderr)
+	}
+}

@@ -1,0 +1,336 @@
+package copier
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/doppel-dev/doppel/dbconn"
+	"github.com/doppel-dev/doppel/schema"
+)
+
+// Config is what one copy needs.
+type Config struct {
+	DB           *sql.DB // pool on the server holding both tables
+	Database     string
+	Original     string
+	Ghost        string
+	Orig         *schema.Table   // the original's definition: key column types
+	Mapping      *schema.Mapping // shared columns and the migration key
+	GhostKeyName string          // name of the migration key's index in the ghost
+	ChunkSize    int64
+	Retries      int
+	Flavor       string // "mariadb" or "mysql": the locking-read clause
+	// Wait blocks while the migration is throttled; nil never waits.
+	Wait func(context.Context) error
+	// OnConflict receives the migration keys of original rows the copy skipped
+	// because they collided with another row on a unique key other than the
+	// migration key. The caller must prove each one later or fail.
+	OnConflict func(keys [][]any)
+	Logger     zerolog.Logger
+}
+
+// Chunk is one key range: (Low, High] on the migration key, or [Low, High]
+// for the first chunk.
+type Chunk struct {
+	Low, High []any
+	First     bool
+}
+
+// Copier copies the original table into the ghost.
+type Copier struct {
+	cfg       Config
+	keyCols   []schema.Column
+	copied    atomic.Int64
+	chunks    atomic.Int64
+	done      atomic.Bool
+	insertSQL string // prefix; the WHERE range is appended per shape
+	lockSQL   string
+}
+
+// New validates cfg.
+func New(cfg Config) (*Copier, error) {
+	if cfg.ChunkSize <= 0 {
+		return nil, errors.New("copier: chunk size must be positive")
+	}
+	if len(cfg.Mapping.KeyOrig) == 0 {
+		return nil, errors.New("copier: no migration key")
+	}
+	c := &Copier{cfg: cfg}
+	for _, name := range cfg.Mapping.KeyOrig {
+		col, ok := findColumn(cfg.Orig, name)
+		if !ok {
+			return nil, fmt.Errorf("copier: key column %q not in original table", name)
+		}
+		c.keyCols = append(c.keyCols, col)
+	}
+	c.lockSQL = "LOCK IN SHARE MODE"
+	if cfg.Flavor == "mysql" {
+		c.lockSQL = "FOR SHARE"
+	}
+	c.insertSQL = fmt.Sprintf("INSERT IGNORE INTO %s (%s) SELECT %s FROM %s FORCE INDEX (%s)",
+		schema.QuoteTable(cfg.Database, cfg.Ghost), schema.ColumnList(cfg.Mapping.GhostColumns),
+		schema.ColumnList(cfg.Mapping.OrigColumns), schema.QuoteTable(cfg.Database, cfg.Original),
+		schema.QuoteIdent(cfg.Mapping.KeyName))
+	return c, nil
+}
+
+func findColumn(t *schema.Table, name string) (schema.Column, bool) {
+	for _, c := range t.Columns {
+		if strings.EqualFold(c.Name, name) {
+			return c, true
+		}
+	}
+	return schema.Column{}, false
+}
+
+// Copied is the number of rows the copy has inserted so far.
+func (c *Copier) Copied() int64 { return c.copied.Load() }
+
+// Chunks is the number of chunks copied so far.
+func (c *Copier) Chunks() int64 { return c.chunks.Load() }
+
+// Done reports whether every chunk up to the initial maximum key is copied.
+func (c *Copier) Done() bool { return c.done.Load() }
+
+// Run copies every row whose key is at most the table's maximum key at the
+// time Run starts.
+func (c *Copier) Run(ctx context.Context) error {
+	lo, hi, err := c.bounds(ctx)
+	if err != nil {
+		return err
+	}
+	if lo == nil {
+		c.cfg.Logger.Info().Msg("original table is empty, nothing to copy")
+		c.done.Store(true)
+		return nil
+	}
+	ch := Chunk{Low: lo, First: true}
+	for {
+		if c.cfg.Wait != nil {
+			if err := c.cfg.Wait(ctx); err != nil {
+				return err
+			}
+		}
+		end, last, err := c.chunkEnd(ctx, ch, hi)
+		if err != nil {
+			return err
+		}
+		ch.High = end
+		if err := c.copyChunk(ctx, ch); err != nil {
+			return err
+		}
+		c.chunks.Add(1)
+		if last {
+			break
+		}
+		ch = Chunk{Low: end}
+	}
+	c.done.Store(true)
+	c.cfg.Logger.Info().Int64("rows", c.Copied()).Int64("chunks", c.Chunks()).Msg("row copy complete")
+	return nil
+}
+
+// bounds reads the smallest and largest migration key; nil when the table is empty.
+func (c *Copier) bounds(ctx context.Context) (lo, hi []any, err error) {
+	keys := c.selectList()
+	from := fmt.Sprintf("SELECT %s FROM %s FORCE INDEX (%s)", keys,
+		schema.QuoteTable(c.cfg.Database, c.cfg.Original), schema.QuoteIdent(c.cfg.Mapping.KeyName))
+	lo, err = c.scanKey(ctx, from+" ORDER BY "+orderBy(c.cfg.Mapping.KeyOrig, "ASC")+" LIMIT 1")
+	if err != nil || lo == nil {
+		return nil, nil, err
+	}
+	hi, err = c.scanKey(ctx, from+" ORDER BY "+orderBy(c.cfg.Mapping.KeyOrig, "DESC")+" LIMIT 1")
+	return lo, hi, err
+}
+
+// chunkEnd finds the key ChunkSize rows past the chunk's start, or the
+// maximum key when fewer rows remain (last is then true).
+func (c *Copier) chunkEnd(ctx context.Context, ch Chunk, max []any) (end []any, last bool, err error) {
+	where, args := c.rangeWhere(ch.Low, ch.First, max)
+	q := fmt.Sprintf("SELECT %s FROM %s FORCE INDEX (%s) WHERE %s ORDER BY %s LIMIT 1 OFFSET %d",
+		c.selectList(), schema.QuoteTable(c.cfg.Database, c.cfg.Original),
+		schema.QuoteIdent(c.cfg.Mapping.KeyName), where, orderBy(c.cfg.Mapping.KeyOrig, "ASC"), c.cfg.ChunkSize-1)
+	end, err = c.scanKey(ctx, q, args...)
+	if err != nil {
+		return nil, false, err
+	}
+	if end == nil {
+		return max, true, nil
+	}
+	return end, equalKeys(end, max), nil
+}
+
+func (c *Copier) copyChunk(ctx context.Context, ch Chunk) error {
+	where, args := c.rangeWhere(ch.Low, ch.First, ch.High)
+	q := c.insertSQL + " WHERE " + where + " " + c.lockSQL
+	start := time.Now()
+	var inserted int64
+	var warnings []warning
+	err := dbconn.Retry(ctx, c.cfg.Retries, func(ctx context.Context) error {
+		conn, err := c.cfg.DB.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		if err := prepareSession(ctx, conn, c.cfg.ChunkSize); err != nil {
+			return err
+		}
+		res, err := conn.ExecContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		inserted, _ = res.RowsAffected()
+		warnings, err = readWarnings(ctx, conn)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("copy chunk %s: %w", c.describe(ch), err)
+	}
+	c.copied.Add(inserted)
+	if err := c.judgeWarnings(ctx, ch, warnings); err != nil {
+		return err
+	}
+	c.cfg.Logger.Debug().Int64("rows", inserted).Dur("took", time.Since(start)).Msg("chunk copied")
+	return nil
+}
+
+// prepareSession makes the chunk's session copy values verbatim: a zero id
+// stays zero instead of drawing an auto-increment value, and every warning of
+// the chunk is kept so none is judged unseen.
+func prepareSession(ctx context.Context, conn *sql.Conn, chunk int64) error {
+	maxErr := min(max(chunk*2, 1000), 65535)
+	_, err := conn.ExecContext(ctx, fmt.Sprintf(
+		"SET SESSION sql_mode = CONCAT_WS(',', @@session.sql_mode, 'NO_AUTO_VALUE_ON_ZERO'), SESSION max_error_count = %d", maxErr))
+	return err
+}
+
+type warning struct {
+	Level   string
+	Code    uint16
+	Message string
+}
+
+func readWarnings(ctx context.Context, conn *sql.Conn) ([]warning, error) {
+	rows, err := conn.QueryContext(ctx, "SHOW WARNINGS")
+	if err != nil {
+		return nil, fmt.Errorf("show warnings: %w", err)
+	}
+	defer rows.Close()
+	var ws []warning
+	for rows.Next() {
+		var w warning
+		if err := rows.Scan(&w.Level, &w.Code, &w.Message); err != nil {
+			return nil, err
+		}
+		ws = append(ws, w)
+	}
+	return ws, rows.Err()
+}
+
+var dupKeyName = regexp.MustCompile(`for key '(?:[^']*\.)?([^']+)'$`)
+
+// judgeWarnings decides what each INSERT IGNORE warning means (see doc.go).
+func (c *Copier) judgeWarnings(ctx context.Context, ch Chunk, ws []warning) error {
+	otherKey := false
+	for _, w := range ws {
+		if w.Code != dbconn.ErDupEntry {
+			return fmt.Errorf("copy chunk %s: the server changed or rejected a value (%s %d: %s); "+
+				"the ALTER would lose data: fix the data or the ALTER", c.describe(ch), w.Level, w.Code, w.Message)
+		}
+		m := dupKeyName.FindStringSubmatch(w.Message)
+		if m == nil || !strings.EqualFold(m[1], c.cfg.Mapping.GhostKeyName) {
+			otherKey = true
+		}
+	}
+	if !otherKey {
+		return nil
+	}
+	keys, err := c.missingKeys(ctx, ch)
+	if err != nil {
+		return fmt.Errorf("copy chunk %s: find rows skipped on a unique key: %w", c.describe(ch), err)
+	}
+	if len(keys) > 0 {
+		c.cfg.Logger.Warn().Int("rows", len(keys)).
+			Msg("rows collided on a unique key other than the migration key")
+		if c.cfg.OnConflict != nil {
+			c.cfg.OnConflict(keys)
+		}
+	}
+	return nil
+}
+
+// missingKeys lists keys of the chunk present in the original but not in the ghost.
+func (c *Copier) missingKeys(ctx context.Context, ch Chunk) ([][]any, error) {
+	where, args := c.rangeWhere(ch.Low, ch.First, ch.High)
+	var on []string
+	for i, k := range c.cfg.Mapping.KeyOrig {
+		on = append(on, fmt.Sprintf("g.%s = o.%s", schema.QuoteIdent(c.cfg.Mapping.KeyGhost[i]), schema.QuoteIdent(k)))
+	}
+	var sel []string
+	for _, col := range c.keyCols {
+		sel = append(sel, "o."+keyExpr(col))
+	}
+	q := fmt.Sprintf("SELECT %s FROM %s o LEFT JOIN %s g ON %s WHERE %s AND g.%s IS NULL",
+		strings.Join(sel, ", "), schema.QuoteTable(c.cfg.Database, c.cfg.Original),
+		schema.QuoteTable(c.cfg.Database, c.cfg.Ghost), strings.Join(on, " AND "),
+		qualify(where, c.cfg.Mapping.KeyOrig, "o."), schema.QuoteIdent(c.cfg.Mapping.KeyGhost[0]))
+	rows, err := c.cfg.DB.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][]any
+	for rows.Next() {
+		k, err := c.scanRow(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// qualify prefixes the key columns in a generated WHERE clause with an alias.
+func qualify(where string, keys []string, alias string) string {
+	for _, k := range keys {
+		q := schema.QuoteIdent(k)
+		where = strings.ReplaceAll(where, q, alias+q)
+	}
+	return where
+}
+
+func (c *Copier) describe(ch Chunk) string {
+	open := "("
+	if ch.First {
+		open = "["
+	}
+	return fmt.Sprintf("%s%s .. %s]", open, formatKey(ch.Low), formatKey(ch.High))
+}
+
+func formatKey(k []any) string {
+	parts := make([]string, len(k))
+	for i, v := range k {
+		switch v := v.(type) {
+		case []byte:
+			parts[i] = strconv.Quote(string(v))
+		case string:
+			parts[i] = strconv.Quote(v)
+		default:
+			parts[i] = fmt.Sprint(v)
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+func equalKeys(a, b []any) bool {
+	return formatKey(a) == formatKey(b)
+}

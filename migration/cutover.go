@@ -1,0 +1,152 @@
+package migration
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/doppel-dev/doppel/cutover"
+	"github.com/doppel-dev/doppel/schema"
+)
+
+// cutOver swaps the tables, retrying attempts that time out on locks. Each
+// attempt starts from a caught-up ghost so the writers' stall is only the
+// last few events plus the rename.
+func (m *migrator) cutOver(ctx context.Context) error {
+	if m.cfg.TestOnReplica || m.cfg.MigrateOnReplica {
+		if err := m.stopReplication(ctx); err != nil {
+			return err
+		}
+	}
+	if m.cfg.TestOnReplica {
+		return m.testOnReplicaSwap(ctx)
+	}
+	cfg := cutover.Config{
+		DB: m.write, Database: m.cfg.Database, Original: m.cfg.Table, Ghost: m.names.ghost, Old: m.names.old,
+		LockTimeout: m.cfg.CutOverLockTimeout, Flavor: m.flavor,
+		Logger: m.log.With().Str("component", "cutover").Logger(),
+	}
+	swap := cutover.Atomic
+	if m.cfg.CutOver == "two-step" {
+		swap = cutover.TwoStep
+	}
+	attempts := int(max(m.cfg.DefaultRetries, 1))
+	for attempt := 1; ; attempt++ {
+		if err := m.throttle.Wait(ctx); err != nil {
+			return err
+		}
+		if err := m.catchUp(ctx); err != nil {
+			return err
+		}
+		if err := m.verifySuspects(ctx); err != nil {
+			return err
+		}
+		var held *barrier
+		res, err := swap(ctx, cfg, func(ctx context.Context, conn *sql.Conn) error {
+			b, err := m.drain(ctx, conn)
+			held = b
+			return err
+		})
+		if err == nil {
+			// The apply loop stays held: the ghost is now the original, and
+			// nothing may be applied to it under its old name.
+			m.report.CutOverStall = res.Stall
+			m.report.OldTable = m.names.old
+			m.log.Info().Int("attempt", attempt).Dur("writer_stall", res.Stall).Msg("tables swapped")
+			break
+		}
+		m.applyConn.Store(nil)
+		if held != nil {
+			held.release()
+		}
+		if ctx.Err() != nil || attempt >= attempts {
+			return fmt.Errorf("cut-over failed after %d attempt(s): %w", attempt, err)
+		}
+		m.log.Warn().Err(err).Int("attempt", attempt).Msg("cut-over attempt failed; the original is intact, retrying")
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+	if m.cfg.MigrateOnReplica {
+		return m.startReplication(ctx)
+	}
+	return nil
+}
+
+// drain runs while writers to the original are blocked: it applies every
+// change committed before the lock and then holds the applier still.
+func (m *migrator) drain(ctx context.Context, conn *sql.Conn) (*barrier, error) {
+	if conn != nil {
+		m.applyConn.Store(conn)
+	}
+	// Writers wait for as long as this takes, so it is bounded like a lock.
+	dctx, cancel := context.WithTimeout(ctx, max(m.cfg.CutOverLockTimeout, time.Second))
+	defer cancel()
+	b, err := m.barrier(dctx, true)
+	if err != nil {
+		return nil, err
+	}
+	if d := m.applier.Displaced(); len(d) > 0 {
+		return b, fmt.Errorf("%d row(s) were displaced on a unique key while draining; checking them before the next attempt", len(d))
+	}
+	return b, nil
+}
+
+// testOnReplicaSwap proves the swap on a stopped replica and swaps back, so
+// the original and the ghost stay side by side for comparison.
+func (m *migrator) testOnReplicaSwap(ctx context.Context) error {
+	b, err := m.barrier(ctx, true)
+	if err != nil {
+		return err
+	}
+	_ = b // held until the migration stops: nothing more may reach the ghost
+	t, g, o := schema.QuoteTable(m.cfg.Database, m.cfg.Table), schema.QuoteTable(m.cfg.Database, m.names.ghost), schema.QuoteTable(m.cfg.Database, m.names.old)
+	q := fmt.Sprintf("RENAME TABLE %s TO %s, %s TO %s, %s TO %s, %s TO %s", t, o, g, t, t, g, o, t)
+	if _, err := m.write.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("test swap on replica: %w", err)
+	}
+	m.log.Info().Msg("test-on-replica: tables swapped and swapped back; replication stays stopped, original and ghost are kept for comparison")
+	return nil
+}
+
+func (m *migrator) stopReplication(ctx context.Context) error {
+	if _, err := m.write.ExecContext(ctx, "STOP SLAVE"); err != nil {
+		return fmt.Errorf("stop replication on %s: %w", m.writeCfg.Addr(), err)
+	}
+	m.log.Info().Str("replica", m.writeCfg.Addr()).Msg("replication stopped for cut-over")
+	return nil
+}
+
+func (m *migrator) startReplication(ctx context.Context) error {
+	if _, err := m.write.ExecContext(ctx, "START SLAVE"); err != nil {
+		return fmt.Errorf("restart replication on %s: %w", m.writeCfg.Addr(), err)
+	}
+	m.log.Info().Str("replica", m.writeCfg.Addr()).Msg("replication restarted")
+	return nil
+}
+
+// cleanup drops the helper tables a successful run no longer needs.
+func (m *migrator) cleanup(ctx context.Context) error {
+	m.phase.Store("cleanup")
+	cctx, cancel := cleanupContext()
+	defer cancel()
+	var errs []error
+	errs = append(errs, m.dropTable(cctx, m.names.changelog))
+	if m.cfg.OkToDropTable && !m.cfg.TestOnReplica {
+		errs = append(errs, m.dropTable(cctx, m.names.old))
+		m.report.OldTable = ""
+	}
+	m.report.RowsCopied = m.copier.Copied()
+	m.report.ChangesApplied = m.applied.Load()
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("cleanup after a successful swap: %w", err)
+	}
+	m.phase.Store("done")
+	m.log.Info().Int64("rows_copied", m.report.RowsCopied).Int64("changes_applied", m.report.ChangesApplied).
+		Str("old_table", m.report.OldTable).Dur("took", time.Since(m.started)).Msg("migration complete")
+	return nil
+}

@@ -1,0 +1,276 @@
+package migration
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/doppel-dev/doppel/applier"
+	"github.com/doppel-dev/doppel/binlog"
+	"github.com/doppel-dev/doppel/copier"
+	"github.com/doppel-dev/doppel/schema"
+)
+
+// tableNames are the tables a migration creates, named as gh-ost names them
+// so gh-ost tooling and harnesses keep working.
+type tableNames struct {
+	original, ghost, changelog, old string
+}
+
+func namesFor(table string, timestampOld bool, now time.Time) tableNames {
+	old := "_" + table + "_del"
+	if timestampOld {
+		old = "_" + table + "_" + now.UTC().Format("20060102150405") + "_del"
+	}
+	return tableNames{original: table, ghost: "_" + table + "_gho", changelog: "_" + table + "_ghc", old: old}
+}
+
+const maxTableName = 64
+
+func (n tableNames) validate() error {
+	for _, name := range []string{n.ghost, n.changelog, n.old} {
+		if len(name) > maxTableName {
+			return refuse("table name %q is too long for the helper table %q (limit %d characters)", n.original, name, maxTableName)
+		}
+	}
+	return nil
+}
+
+func (m *migrator) tableExists(ctx context.Context, name string) (bool, error) {
+	var n int
+	err := m.write.QueryRowContext(ctx,
+		"SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+		m.cfg.Database, name).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("look up table %s: %w", name, err)
+	}
+	return n > 0, nil
+}
+
+func (m *migrator) dropTable(ctx context.Context, name string) error {
+	_, err := m.write.ExecContext(ctx, "DROP TABLE IF EXISTS "+schema.QuoteTable(m.cfg.Database, name))
+	if err != nil {
+		return fmt.Errorf("drop table %s: %w", name, err)
+	}
+	return nil
+}
+
+// checkLeftovers refuses to overwrite tables of an earlier run unless told to.
+func (m *migrator) checkLeftovers(ctx context.Context) error {
+	leftovers := []struct {
+		name, flag string
+		drop       bool
+	}{
+		{m.names.ghost, "--initially-drop-ghost-table", m.cfg.InitiallyDropGhostTable},
+		{m.names.old, "--initially-drop-old-table", m.cfg.InitiallyDropOldTable},
+	}
+	for _, l := range leftovers {
+		exists, err := m.tableExists(ctx, l.name)
+		if err != nil {
+			return err
+		}
+		if !exists {
+			continue
+		}
+		if !l.drop {
+			return refuse("table %s.%s already exists (left by an earlier run?); drop it or pass %s", m.cfg.Database, l.name, l.flag)
+		}
+		if !m.cfg.Execute {
+			m.log.Info().Str("table", l.name).Msg("dry run: would drop leftover table")
+			continue
+		}
+		if err := m.dropTable(ctx, l.name); err != nil {
+			return err
+		}
+		m.log.Info().Str("dropped", l.name).Msg("dropped leftover table")
+	}
+	return nil
+}
+
+// createGhost creates the ghost with the original's definition, applies the
+// ALTER to it and works out what the two tables share.
+func (m *migrator) createGhost(ctx context.Context) error {
+	ghost := m.names.ghost
+	if !m.cfg.Execute {
+		// A dry run proves the ALTER on a table of its own, so that it never
+		// touches (or drops) a ghost that a real run may own.
+		ghost = "_" + m.cfg.Table + "_dry"
+		if len(ghost) > maxTableName {
+			ghost = ghost[:maxTableName]
+		}
+		if err := m.dropTable(ctx, ghost); err != nil {
+			return err
+		}
+	}
+	q := fmt.Sprintf("CREATE TABLE %s LIKE %s", schema.QuoteTable(m.cfg.Database, ghost), schema.QuoteTable(m.cfg.Database, m.cfg.Table))
+	if _, err := m.write.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("create ghost table: %w", err)
+	}
+	m.log.Info().Str("ghost", ghost).Msg("ghost table created")
+	fail := func(err error) error {
+		cctx, cancel := cleanupContext()
+		defer cancel()
+		if derr := m.dropTable(cctx, ghost); derr != nil {
+			return errors.Join(err, derr)
+		}
+		return err
+	}
+	alter := fmt.Sprintf("ALTER TABLE %s %s", schema.QuoteTable(m.cfg.Database, ghost), m.alter.Text)
+	if _, err := m.write.ExecContext(ctx, alter); err != nil {
+		return fail(refuse("the ALTER fails on the ghost table: %v; the original is untouched — fix --alter", err))
+	}
+	g, err := schema.LoadTable(ctx, m.write, m.cfg.Database, ghost)
+	if err != nil {
+		return fail(fmt.Errorf("load ghost table: %w", err))
+	}
+	m.ghost = g
+	mp, err := schema.Map(m.orig, g, m.alter, schema.MapOptions{ApproveRenamed: m.cfg.ApproveRenamedColumns, SkipRenamed: m.cfg.SkipRenamedColumns})
+	if err != nil {
+		return fail(refuse("%v", err))
+	}
+	m.mapping = mp
+	m.log.Info().Strs("shared_columns", mp.OrigColumns).Str("key", mp.KeyName).Strs("key_columns", mp.KeyOrig).
+		Strs("dropped", m.alter.Dropped).Strs("added", m.alter.Added).Msg("ALTER analysed")
+	if !m.cfg.Execute {
+		m.names.ghost = ghost
+	}
+	return nil
+}
+
+// finishDryRun drops the throwaway ghost and reports what a run would do.
+func (m *migrator) finishDryRun(ctx context.Context) error {
+	if err := m.dropTable(ctx, m.names.ghost); err != nil {
+		return err
+	}
+	if err := m.estimateRows(ctx); err != nil {
+		return err
+	}
+	m.report.DryRun = true
+	renames := make([]string, 0, len(m.alter.Renames))
+	for o, n := range m.alter.Renames {
+		renames = append(renames, o+"→"+n)
+	}
+	m.log.Info().Bool("dry_run", true).Int64("rows_estimate", m.rowsEstimate.Load()).
+		Strs("shared_columns", m.mapping.OrigColumns).Str("key", m.mapping.KeyName).Strs("renamed", renames).
+		Msg("dry run: every check passed and the ALTER works on a ghost table; nothing was copied or swapped — add --execute to migrate")
+	return nil
+}
+
+// createChangelog creates gh-ost's changelog table, which also carries the
+// heartbeat and doppel's barrier markers through the binlog.
+func (m *migrator) createChangelog(ctx context.Context) error {
+	if err := m.dropTable(ctx, m.names.changelog); err != nil {
+		return err
+	}
+	q := fmt.Sprintf(`CREATE TABLE %s (
+  id bigint unsigned NOT NULL AUTO_INCREMENT,
+  last_update timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+  hint varchar(64) CHARACTER SET ascii NOT NULL,
+  value varchar(4096) CHARACTER SET ascii NOT NULL,
+  PRIMARY KEY (id),
+  UNIQUE KEY hint_uidx (hint)
+) ENGINE=InnoDB`, schema.QuoteTable(m.cfg.Database, m.names.changelog))
+	if _, err := m.write.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("create changelog table: %w", err)
+	}
+	return m.writeChangelog(ctx, m.write, "state", "GhostTableMigrated")
+}
+
+// Changelog hints. Values are ASCII; the barrier's value is a unique token.
+const (
+	hintHeartbeat = "heartbeat"
+	hintBarrier   = "doppel-barrier"
+)
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func (m *migrator) writeChangelog(ctx context.Context, db execer, hint, value string) error {
+	q := fmt.Sprintf("INSERT INTO %s (hint, value) VALUES (?, ?) ON DUPLICATE KEY UPDATE value = VALUES(value), last_update = NOW()",
+		schema.QuoteTable(m.cfg.Database, m.names.changelog))
+	if _, err := db.ExecContext(ctx, q, hint, value); err != nil {
+		return fmt.Errorf("write changelog %s: %w", hint, err)
+	}
+	return nil
+}
+
+// heartbeat writes a timestamp to the changelog every 100ms. The row exists
+// from the start because gh-ost-format harnesses throttle on it.
+func (m *migrator) heartbeat(ctx context.Context) error {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	failures := 0
+	for {
+		err := m.writeChangelog(ctx, m.write, hintHeartbeat, time.Now().UTC().Format(time.RFC3339Nano))
+		switch {
+		case err == nil:
+			failures = 0
+		case ctx.Err() != nil:
+			return ctx.Err()
+		default:
+			failures++
+			if failures >= 50 {
+				return err
+			}
+			m.log.Warn().Err(err).Msg("heartbeat write failed")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+func (m *migrator) estimateRows(ctx context.Context) error {
+	var n sql.NullInt64
+	err := m.write.QueryRowContext(ctx, "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+		m.cfg.Database, m.cfg.Table).Scan(&n)
+	if err != nil {
+		return fmt.Errorf("estimate rows: %w", err)
+	}
+	m.rowsEstimate.Store(n.Int64)
+	return nil
+}
+
+func (m *migrator) countRows(ctx context.Context) error {
+	var n int64
+	if err := m.write.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+schema.QuoteTable(m.cfg.Database, m.cfg.Table)).Scan(&n); err != nil {
+		return fmt.Errorf("count rows: %w", err)
+	}
+	m.rowsEstimate.Store(n)
+	m.log.Info().Int64("rows", n).Msg("exact row count")
+	return nil
+}
+
+func (m *migrator) newWorkers() error {
+	m.streamer = binlog.New(binlog.Config{
+		Host: m.inspectCfg.Host, Port: m.inspectCfg.Port, User: m.cfg.User, Password: m.cfg.Password,
+		ServerID: m.cfg.ReplicaServerID, Flavor: m.flavor, Database: m.cfg.Database,
+		Tables: []string{m.cfg.Table, m.names.changelog},
+		Logger: m.log.With().Str("component", "binlog").Logger(),
+	})
+	var err error
+	m.applier, err = applier.New(applier.Config{
+		DB: m.write, Database: m.cfg.Database, Ghost: m.names.ghost, Orig: m.orig, Mapping: m.mapping,
+		BatchSize: int(m.cfg.DMLBatchSize), Retries: int(m.cfg.DefaultRetries),
+		Logger: m.log.With().Str("component", "applier").Logger(),
+	})
+	if err != nil {
+		return fmt.Errorf("applier: %w", err)
+	}
+	m.copier, err = copier.New(copier.Config{
+		DB: m.write, Database: m.cfg.Database, Original: m.cfg.Table, Ghost: m.names.ghost,
+		Orig: m.orig, Mapping: m.mapping, ChunkSize: m.cfg.ChunkSize, Retries: int(m.cfg.DefaultRetries),
+		Flavor: m.flavor, Wait: m.throttle.Wait, OnConflict: m.suspects.add,
+		Logger: m.log.With().Str("component", "copier").Logger(),
+	})
+	if err != nil {
+		return fmt.Errorf("copier: %w", err)
+	}
+	return nil
+}

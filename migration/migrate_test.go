@@ -1,0 +1,176 @@
+package migration
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/doppel-dev/doppel/internal/workload"
+	"github.com/doppel-dev/doppel/sandbox"
+)
+
+func TestMain(m *testing.M) { sandbox.Main(m) }
+
+var serverIDs atomic.Uint32
+
+func testConfig(s *sandbox.Server, database, table, alter string) Config {
+	return Config{
+		Host: s.Host, Port: s.Port, User: s.User, Password: s.Password,
+		Database: database, Table: table, Alter: alter, Execute: true,
+		ChunkSize: 1000, DMLBatchSize: 10, DefaultRetries: 10,
+		ReplicaServerID: 50000 + serverIDs.Add(1), CutOver: "atomic", CutOverLockTimeout: 3 * time.Second,
+		StorageEngine: "innodb", StatusInterval: 2 * time.Second,
+	}
+}
+
+func testLogger(t *testing.T) zerolog.Logger {
+	return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel).With().Timestamp().Logger()
+}
+
+// seedLive creates t (migrated) and ref (never migrated) with the same rows.
+func seedLive(t *testing.T, db *sql.DB, rows int) {
+	t.Helper()
+	for _, q := range []string{
+		"CREATE TABLE t " + workload.LiveSchema,
+		"CREATE TABLE ref " + workload.LiveSchema,
+		workload.SeedSQL(workload.Live, "t", rows),
+		"INSERT INTO ref SELECT * FROM t",
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+func checkWriters(t *testing.T, w *workload.Workload) {
+	t.Helper()
+	r := w.Result()
+	if len(r.Errors) > 0 {
+		t.Fatalf("%d writer errors, first: %v", len(r.Errors), r.Errors[0])
+	}
+	t.Logf("writers: %d writes, longest write (the cut-over stall shows here) %v", r.Writes, r.Longest)
+}
+
+// compareRows checks every row of gotQ against wantQ.
+func compareRows(t *testing.T, db *sql.DB, gotQ, wantQ string) {
+	t.Helper()
+	got, err := workload.Dump(db, gotQ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := workload.Dump(db, wantQ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := workload.Diff(got, want, 5); len(d) > 0 {
+		t.Fatalf("migrated table differs from the reference (%d vs %d rows):\n%s", len(got), len(want), strings.Join(d, "\n"))
+	}
+	t.Logf("all %d rows equal to the reference", len(got))
+}
+
+// dump reads a query as text rows.
+func dump(t *testing.T, db *sql.DB, q string) []string {
+	t.Helper()
+	rows, err := workload.Dump(db, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+func columnNames(t *testing.T, db *sql.DB, table string) string {
+	t.Helper()
+	rows, err := db.Query("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION", table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var cols []string
+	for rows.Next() {
+		var c string
+		rows.Scan(&c)
+		cols = append(cols, c)
+	}
+	return strings.Join(cols, ",")
+}
+
+type liveCase struct {
+	name        string
+	alter       string
+	viaReplica  bool
+	approve     bool
+	wantColumns string // columns of t after the migration
+	migrated    string // SELECT list on t
+	reference   string // the same data from ref
+}
+
+func TestLiveMigration(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	cases := []liveCase{
+		{name: "add a column on the primary", alter: "ADD COLUMN extra int NOT NULL DEFAULT 7",
+			wantColumns: "id,uk,k,c,pad,amount,ts,extra",
+			migrated:    "id, uk, k, c, pad, amount, ts, extra", reference: "id, uk, k, c, pad, amount, ts, 7"},
+		{name: "drop a column through the replica", alter: "DROP COLUMN pad", viaReplica: true,
+			wantColumns: "id,uk,k,c,amount,ts",
+			migrated:    "id, uk, k, c, amount, ts", reference: "id, uk, k, c, amount, ts"},
+		{name: "rename a column with approval", alter: "CHANGE COLUMN c body varchar(120) CHARACTER SET utf8mb4 NOT NULL", approve: true,
+			wantColumns: "id,uk,k,body,pad,amount,ts",
+			migrated:    "id, uk, k, body, pad, amount, ts", reference: "id, uk, k, c, pad, amount, ts"},
+		{name: "change the primary key to the unique key", alter: "DROP PRIMARY KEY, ADD PRIMARY KEY (uk)",
+			wantColumns: "id,uk,k,c,pad,amount,ts",
+			migrated:    "id, uk, k, c, pad, amount, ts", reference: "id, uk, k, c, pad, amount, ts"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { runLive(t, c) })
+	}
+}
+
+func runLive(t *testing.T, c liveCase) {
+	cluster := sandbox.Shared(t)
+	name, db := cluster.Primary.NewDatabase(t)
+	const rows = 100_000
+	seedLive(t, db, rows)
+
+	target := cluster.Primary
+	if c.viaReplica {
+		target = cluster.Replica
+		if err := cluster.WaitReplicaCaughtUp(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := testConfig(target, name, "t", c.alter)
+	cfg.AllowOnMaster = !c.viaReplica
+	cfg.ApproveRenamedColumns = c.approve
+	cfg.OkToDropTable = true
+
+	w := workload.Start(workload.Config{DB: db, Shape: workload.Live, Tables: []string{"t", "ref"}, Workers: 4, MaxID: rows})
+	t.Cleanup(w.Stop)
+	time.Sleep(300 * time.Millisecond) // writes in flight before the copy starts
+	rep, err := Run(context.Background(), cfg, testLogger(t))
+	if err != nil {
+		t.Fatalf("migration failed: %v", err)
+	}
+	time.Sleep(300 * time.Millisecond) // and after the swap, into the new table
+	w.Stop()
+	checkWriters(t, w)
+	t.Logf("report: %+v", rep)
+
+	if got := columnNames(t, db, "t"); got != c.wantColumns {
+		t.Fatalf("columns after migration %q, want %q", got, c.wantColumns)
+	}
+	compareRows(t, db, "SELECT "+c.migrated+" FROM t ORDER BY id", "SELECT "+c.reference+" FROM ref ORDER BY id")
+	for _, leftover := range []string{"_t_gho", "_t_ghc", "_t_del"} {
+		var n int
+		db.QueryRow("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?", leftover).Scan(&n)
+		if n != 0 {
+			t.Errorf("table %s left behind", leftover)
+		}
+	}
+}

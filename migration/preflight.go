@@ -1,0 +1,308 @@
+package migration
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/doppel-dev/doppel/binlog"
+	"github.com/doppel-dev/doppel/dbconn"
+	"github.com/doppel-dev/doppel/schema"
+)
+
+// UsageError is a refusal the operator can fix by changing the command or the
+// server (as opposed to a failure during the migration). cmd maps both to a
+// non-zero exit; the message says what to do.
+type UsageError struct{ msg string }
+
+func (e *UsageError) Error() string { return e.msg }
+
+func refuse(format string, args ...any) error {
+	return &UsageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// connect opens the inspected server and, when it is a replica, the primary
+// that doppel writes to.
+func (m *migrator) connect(ctx context.Context) error {
+	m.inspectCfg = dbconn.Config{Host: m.cfg.Host, Port: m.cfg.Port, User: m.cfg.User, Password: m.cfg.Password, Database: m.cfg.Database}
+	db, err := dbconn.Open(ctx, dbconn.Config{Host: m.cfg.Host, Port: m.cfg.Port, User: m.cfg.User, Password: m.cfg.Password})
+	if err != nil {
+		return connectError(err, m.inspectCfg)
+	}
+	m.inspect = db
+	if m.flavor, err = binlog.DetectFlavor(ctx, db); err != nil {
+		return err
+	}
+	if err := db.QueryRowContext(ctx, "SELECT @@version").Scan(&m.version); err != nil {
+		return fmt.Errorf("read server version: %w", err)
+	}
+
+	primary, err := m.findPrimary(ctx)
+	if err != nil {
+		return err
+	}
+	m.isReplica = primary != nil
+	switch {
+	case m.cfg.TestOnReplica || m.cfg.MigrateOnReplica:
+		if !m.isReplica && m.cfg.AssumeMasterHost == "" {
+			flag := "--test-on-replica"
+			if m.cfg.MigrateOnReplica {
+				flag = "--migrate-on-replica"
+			}
+			return refuse("%s was given but %s is not a replica (SHOW SLAVE STATUS is empty); point --host at a replica", flag, m.inspectCfg.Addr())
+		}
+		m.writeCfg = m.inspectCfg
+		m.write = m.inspect
+	case !m.isReplica:
+		if !m.cfg.AllowOnMaster {
+			return refuse("%s is a primary (it replicates from no server); pass --allow-on-master to migrate there, or point --host at a replica", m.inspectCfg.Addr())
+		}
+		m.writeCfg = m.inspectCfg
+		m.write = m.inspect
+	default:
+		m.writeCfg = *primary
+		w, err := dbconn.Open(ctx, dbconn.Config{Host: primary.Host, Port: primary.Port, User: m.cfg.User, Password: m.cfg.Password})
+		if err != nil {
+			return connectError(err, *primary)
+		}
+		m.write = w
+	}
+	m.log.Info().Str("inspected", m.inspectCfg.Addr()).Str("writes_to", m.writeCfg.Addr()).
+		Str("flavor", m.flavor).Str("version", m.version).Bool("replica", m.isReplica).Msg("connected")
+	return nil
+}
+
+func connectError(err error, c dbconn.Config) error {
+	switch dbconn.ErrorNumber(err) {
+	case dbconn.ErAccessDenied:
+		return refuse("cannot log in to %s as %q: access denied; check --user and --password (or --conf, --ask-pass)", c.Addr(), c.User)
+	}
+	return refuse("cannot connect to %s: %v; check --host and --port and that the server is running", c.Addr(), err)
+}
+
+// findPrimary returns the primary of the inspected server, or nil when it
+// replicates from no one. --assume-master-host wins over discovery.
+func (m *migrator) findPrimary(ctx context.Context) (*dbconn.Config, error) {
+	if h := m.cfg.AssumeMasterHost; h != "" {
+		host, port := h, 3306
+		if hp, p, err := net.SplitHostPort(h); err == nil {
+			n, err := strconv.Atoi(p)
+			if err != nil {
+				return nil, refuse("--assume-master-host=%q: port %q is not a number", h, p)
+			}
+			host, port = hp, n
+		}
+		return &dbconn.Config{Host: host, Port: port, User: m.cfg.User, Database: m.cfg.Database}, nil
+	}
+	rows, err := m.inspect.QueryContext(ctx, "SHOW SLAVE STATUS")
+	if err != nil {
+		return nil, fmt.Errorf("show slave status: %w (doppel needs the REPLICATION CLIENT / SLAVE MONITOR privilege)", err)
+	}
+	defer rows.Close()
+	status, err := oneRowMap(rows)
+	if err != nil || status == nil {
+		return nil, err
+	}
+	port, err := strconv.Atoi(status["Master_Port"])
+	if err != nil {
+		return nil, fmt.Errorf("show slave status: bad Master_Port %q", status["Master_Port"])
+	}
+	return &dbconn.Config{Host: status["Master_Host"], Port: port, User: m.cfg.User, Database: m.cfg.Database}, nil
+}
+
+// oneRowMap reads the first row of a SHOW statement into column → value.
+func oneRowMap(rows *sql.Rows) (map[string]string, error) {
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	if !rows.Next() {
+		return nil, rows.Err()
+	}
+	vals := make([]sql.NullString, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(cols))
+	for i, c := range cols {
+		out[c] = vals[i].String
+	}
+	return out, nil
+}
+
+// checkBinlog refuses servers whose binlog cannot feed the applier.
+func (m *migrator) checkBinlog(ctx context.Context) error {
+	var logBin, logSlaveUpdates int
+	var format, image string
+	err := m.inspect.QueryRowContext(ctx, "SELECT @@global.log_bin, @@global.binlog_format, @@global.binlog_row_image, @@global.log_slave_updates").
+		Scan(&logBin, &format, &image, &logSlaveUpdates)
+	if err != nil {
+		return fmt.Errorf("read binlog settings: %w", err)
+	}
+	host := m.inspectCfg.Addr()
+	if logBin != 1 {
+		return refuse("%s has the binary log disabled (log_bin=OFF); doppel reads row events from it: start the server with --log-bin", host)
+	}
+	if !strings.EqualFold(format, "ROW") && !m.cfg.AssumeRBR {
+		return refuse("%s has binlog_format=%s; doppel needs ROW: SET GLOBAL binlog_format='ROW' (and restart replication), or pass --assume-rbr if you know it is ROW", host, format)
+	}
+	if !strings.EqualFold(image, "FULL") {
+		return refuse("%s has binlog_row_image=%s; doppel needs FULL row images: SET GLOBAL binlog_row_image='FULL'", host, image)
+	}
+	if m.isReplica && logSlaveUpdates != 1 {
+		return refuse("%s is a replica with log_slave_updates=OFF, so its binlog lacks the primary's changes; enable log_slave_updates or point --host at the primary with --allow-on-master", host)
+	}
+	return nil
+}
+
+// checkPrivileges names every privilege the account lacks, on both servers.
+func (m *migrator) checkPrivileges(ctx context.Context) error {
+	need := func(db *sql.DB, host string, required []string, replication bool) error {
+		have, err := grants(ctx, db, m.cfg.Database)
+		if err != nil {
+			return err
+		}
+		if have["ALL PRIVILEGES"] {
+			return nil
+		}
+		var missing []string
+		for _, p := range required {
+			if !have[p] {
+				missing = append(missing, p)
+			}
+		}
+		if replication {
+			if !have["REPLICATION SLAVE"] {
+				missing = append(missing, "REPLICATION SLAVE")
+			}
+			if !have["REPLICATION CLIENT"] && !have["BINLOG MONITOR"] && !have["SUPER"] {
+				missing = append(missing, "REPLICATION CLIENT (BINLOG MONITOR on MariaDB)")
+			}
+		}
+		if len(missing) > 0 {
+			return refuse("user %q on %s lacks privileges: %s; GRANT them on %s.* (replication ones on *.*)", m.cfg.User, host, strings.Join(missing, ", "), schema.QuoteIdent(m.cfg.Database))
+		}
+		return nil
+	}
+	tablePrivs := []string{"SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "INDEX", "LOCK TABLES"}
+	if err := need(m.inspect, m.inspectCfg.Addr(), []string{"SELECT"}, true); err != nil {
+		return err
+	}
+	return need(m.write, m.writeCfg.Addr(), tablePrivs, false)
+}
+
+// grants returns the privileges the current user holds globally or on database.
+func grants(ctx context.Context, db *sql.DB, database string) (map[string]bool, error) {
+	rows, err := db.QueryContext(ctx, "SHOW GRANTS FOR CURRENT_USER()")
+	if err != nil {
+		return nil, fmt.Errorf("show grants: %w", err)
+	}
+	defer rows.Close()
+	have := map[string]bool{}
+	for rows.Next() {
+		var g string
+		if err := rows.Scan(&g); err != nil {
+			return nil, err
+		}
+		privs, on, ok := parseGrant(g)
+		if !ok || !grantCovers(on, database) {
+			continue
+		}
+		for _, p := range privs {
+			have[p] = true
+		}
+	}
+	return have, rows.Err()
+}
+
+// parseGrant splits "GRANT a, b ON x.* TO ..." into its privileges and object.
+func parseGrant(g string) (privs []string, on string, ok bool) {
+	up := strings.ToUpper(g)
+	if !strings.HasPrefix(up, "GRANT ") {
+		return nil, "", false
+	}
+	i := strings.Index(up, " ON ")
+	j := strings.Index(up, " TO ")
+	if i < 0 || j < i {
+		return nil, "", false
+	}
+	for _, p := range strings.Split(g[len("GRANT "):i], ",") {
+		p = strings.ToUpper(strings.TrimSpace(p))
+		if k := strings.Index(p, "("); k >= 0 { // column-level grants do not cover a whole table
+			continue
+		}
+		privs = append(privs, p)
+	}
+	return privs, strings.TrimSpace(g[i+len(" ON ") : j]), true
+}
+
+func grantCovers(on, database string) bool {
+	on = strings.ReplaceAll(on, "`", "")
+	if on == "*.*" {
+		return true
+	}
+	db, rest, ok := strings.Cut(on, ".")
+	return ok && rest == "*" && strings.ReplaceAll(db, `\_`, "_") == database
+}
+
+// checkTable loads the original and refuses what doppel cannot migrate.
+func (m *migrator) checkTable(ctx context.Context) error {
+	t, err := schema.LoadTable(ctx, m.write, m.cfg.Database, m.cfg.Table)
+	switch {
+	case errors.Is(err, schema.ErrTableNotFound):
+		return refuse("table %s.%s does not exist on %s; check --database and --table", m.cfg.Database, m.cfg.Table, m.writeCfg.Addr())
+	case errors.Is(err, schema.ErrIsView):
+		return refuse("%s.%s is a view; only base tables can be migrated (ALTER the view's definition directly)", m.cfg.Database, m.cfg.Table)
+	case err != nil:
+		return fmt.Errorf("load table: %w", err)
+	}
+	m.orig = t
+	if e := strings.ToLower(t.Engine); e != "" && e != strings.ToLower(m.cfg.StorageEngine) {
+		return refuse("%s.%s uses engine %s, but --storage-engine=%s; doppel migrates InnoDB tables", m.cfg.Database, m.cfg.Table, t.Engine, m.cfg.StorageEngine)
+	}
+	fks, err := schema.ForeignKeys(ctx, m.write, m.cfg.Database, m.cfg.Table)
+	if err != nil {
+		return err
+	}
+	if len(fks) > 0 {
+		var names []string
+		for _, fk := range fks {
+			names = append(names, fmt.Sprintf("%s (%s.%s → %s.%s)", fk.Name, fk.ChildSchema, fk.ChildTable, fk.ParentSchema, fk.ParentTable))
+		}
+		return refuse("%s.%s takes part in foreign keys, which doppel does not migrate yet: %s; drop them first or use ALTER TABLE directly",
+			m.cfg.Database, m.cfg.Table, strings.Join(names, ", "))
+	}
+	trg, err := schema.Triggers(ctx, m.write, m.cfg.Database, m.cfg.Table)
+	if err != nil {
+		return err
+	}
+	if len(trg) > 0 {
+		return refuse("%s.%s has triggers, which doppel does not migrate yet: %s; drop them first and recreate them after the migration",
+			m.cfg.Database, m.cfg.Table, strings.Join(trg, ", "))
+	}
+	return nil
+}
+
+// parseAlter reads --alter and refuses ALTERs that cannot run as a shadow copy.
+func (m *migrator) parseAlter() error {
+	a, err := schema.ParseAlter(m.cfg.Alter)
+	if err != nil {
+		return refuse("--alter: %v", err)
+	}
+	if a.RenamesTable {
+		return refuse("--alter renames the table (to %q); doppel's cut-over is what renames tables: drop the RENAME from --alter", a.NewTableName)
+	}
+	if a.Table != "" && !strings.EqualFold(a.Table, m.cfg.Table) {
+		return refuse("--alter names table %q but --table is %q", a.Table, m.cfg.Table)
+	}
+	m.alter = a
+	return nil
+}

@@ -1,0 +1,249 @@
+package migration
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/doppel-dev/doppel/binlog"
+	"github.com/doppel-dev/doppel/schema"
+)
+
+// applyLoop feeds the applier from the stream, in commit order. Changes to
+// the original accumulate into batches; a barrier marker in the changelog
+// flushes everything before it and then signals whoever wrote it.
+func (m *migrator) applyLoop(ctx context.Context, in <-chan binlog.Txn) error {
+	var pending []binlog.RowChange
+	batch := int(max(m.cfg.DMLBatchSize, 1))
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		var err error
+		if conn := m.applyConn.Load(); conn != nil {
+			err = m.applier.ApplyOn(ctx, conn, pending)
+		} else {
+			err = m.applier.Apply(ctx, pending)
+		}
+		if err != nil {
+			return err
+		}
+		m.applied.Add(int64(len(pending)))
+		pending = pending[:0]
+		return nil
+	}
+	for {
+		var txn binlog.Txn
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case txn = <-in:
+		}
+		for more := true; more; {
+			if txn.DDL != "" {
+				return fmt.Errorf("schema changed during the migration (%q in the binlog at %s); the migration cannot continue: drop the ghost and start again", txn.DDL, txn.End)
+			}
+			for _, ch := range txn.Changes {
+				if strings.EqualFold(ch.Table, m.cfg.Table) {
+					pending = append(pending, ch)
+					continue
+				}
+				if token, ok := barrierToken(ch); ok {
+					if err := flush(); err != nil {
+						return err
+					}
+					if err := m.barriers.reached(ctx, token); err != nil {
+						return err
+					}
+				}
+			}
+			m.lastApplied.Store(txn.End)
+			if len(pending) >= batch {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			select {
+			case txn = <-in:
+			default:
+				more = false
+			}
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+	}
+}
+
+// barrierToken reads a barrier marker from a changelog row change.
+func barrierToken(ch binlog.RowChange) (string, bool) {
+	if ch.Kind == binlog.Delete || len(ch.After) < 4 {
+		return "", false
+	}
+	if asString(ch.After[2]) != hintBarrier {
+		return "", false
+	}
+	return asString(ch.After[3]), true
+}
+
+func asString(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case []byte:
+		return string(v)
+	}
+	return ""
+}
+
+// barrier is one marker written to the changelog. reachedCh closes when the
+// applier has applied every change committed before the marker; with hold,
+// the applier then stops until release is called, so nothing reaches the
+// ghost while a cut-over attempt is in progress.
+type barrier struct {
+	token     string
+	reachedCh chan struct{}
+	hold      bool
+	releaseCh chan struct{}
+	once      sync.Once
+}
+
+func (b *barrier) release() { b.once.Do(func() { close(b.releaseCh) }) }
+
+type barrierSet struct {
+	mu   sync.Mutex
+	seq  atomic.Int64
+	open map[string]*barrier
+}
+
+func (s *barrierSet) register(hold bool) *barrier {
+	b := &barrier{token: "b" + strconv.FormatInt(s.seq.Add(1), 10), reachedCh: make(chan struct{}), hold: hold, releaseCh: make(chan struct{})}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.open == nil {
+		s.open = map[string]*barrier{}
+	}
+	s.open[b.token] = b
+	return b
+}
+
+func (s *barrierSet) forget(b *barrier) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.open, b.token)
+}
+
+// reached runs on the apply loop when token's marker arrives.
+func (s *barrierSet) reached(ctx context.Context, token string) error {
+	s.mu.Lock()
+	b := s.open[token]
+	delete(s.open, token)
+	s.mu.Unlock()
+	if b == nil {
+		return nil // a marker from an attempt that already gave up
+	}
+	close(b.reachedCh)
+	if !b.hold {
+		return nil
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-b.releaseCh:
+		return nil
+	}
+}
+
+// barrier writes a marker and waits until the applier has applied everything
+// committed before it.
+func (m *migrator) barrier(ctx context.Context, hold bool) (*barrier, error) {
+	b := m.barriers.register(hold)
+	if err := m.writeChangelog(ctx, m.write, hintBarrier, b.token); err != nil {
+		m.barriers.forget(b)
+		return nil, err
+	}
+	select {
+	case <-b.reachedCh:
+		return b, nil
+	case <-ctx.Done():
+		m.barriers.forget(b)
+		b.release()
+		return nil, fmt.Errorf("wait for the applier to reach the binlog marker: %w", ctx.Err())
+	}
+}
+
+// catchUp returns once the ghost holds every change committed so far.
+func (m *migrator) catchUp(ctx context.Context) error {
+	_, err := m.barrier(ctx, false)
+	return err
+}
+
+// verifySuspects proves that no row collided away: every key the copier
+// skipped or the applier displaced is either in the ghost or gone from the
+// original. A key can be missing only transiently (the change that resolves
+// the collision is still in flight), so it is re-checked after catching up.
+func (m *migrator) verifySuspects(ctx context.Context) error {
+	var missing [][]any
+	for attempt := 0; attempt < 3; attempt++ {
+		keys := append(m.suspects.list(), m.displaced()...)
+		missing = missing[:0]
+		for _, k := range keys {
+			lost, err := m.lostRow(ctx, k)
+			if err != nil {
+				return err
+			}
+			if lost {
+				missing = append(missing, k)
+			} else {
+				m.suspects.remove(k)
+			}
+		}
+		if len(missing) == 0 {
+			return nil
+		}
+		if err := m.catchUp(ctx); err != nil {
+			return err
+		}
+	}
+	shown := missing[:min(len(missing), 10)]
+	return fmt.Errorf("%d row(s) of the original cannot be placed in the ghost: they collide on a unique key other than %s (did the ALTER add a UNIQUE key over duplicate values?); the original is untouched and %s is kept for inspection; first keys (%s): %v",
+		len(missing), m.mapping.KeyName, m.names.ghost, strings.Join(m.mapping.KeyOrig, ","), shown)
+}
+
+func (m *migrator) displaced() [][]any {
+	var out [][]any
+	for _, k := range m.applier.Displaced() {
+		out = append(out, []any(k))
+	}
+	return out
+}
+
+// lostRow reports whether key is in the original but not in the ghost.
+func (m *migrator) lostRow(ctx context.Context, key []any) (bool, error) {
+	in := func(table string, cols []string) (bool, error) {
+		var conds []string
+		for _, c := range cols {
+			conds = append(conds, schema.QuoteIdent(c)+" = ?")
+		}
+		var n int
+		q := fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE %s", schema.QuoteTable(m.cfg.Database, table), strings.Join(conds, " AND "))
+		if err := m.write.QueryRowContext(ctx, q, key...).Scan(&n); err != nil {
+			return false, fmt.Errorf("look up key in %s: %w", table, err)
+		}
+		return n > 0, nil
+	}
+	inOrig, err := in(m.cfg.Table, m.mapping.KeyOrig)
+	if err != nil || !inOrig {
+		return false, err
+	}
+	inGhost, err := in(m.names.ghost, m.mapping.KeyGhost)
+	return !inGhost, err
+}
+
+// applyConnHolder lets the MySQL cut-over path route the applier's writes
+// through the session that holds the tables' write locks.
+type applyConnHolder = atomic.Pointer[sql.Conn]

@@ -1,0 +1,239 @@
+package migration
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/doppel-dev/doppel/applier"
+	"github.com/doppel-dev/doppel/binlog"
+	"github.com/doppel-dev/doppel/copier"
+	"github.com/doppel-dev/doppel/dbconn"
+	"github.com/doppel-dev/doppel/schema"
+	"github.com/doppel-dev/doppel/throttle"
+)
+
+// migrator is the state of one Run. Workers get their own small configs;
+// only this struct sees all of them.
+type migrator struct {
+	cfg Config
+	log zerolog.Logger
+
+	inspectCfg, writeCfg dbconn.Config
+	inspect, write       *sql.DB
+	flavor, version      string
+	isReplica            bool
+
+	orig, ghost *schema.Table
+	alter       *schema.Alter
+	mapping     *schema.Mapping
+	names       tableNames
+
+	throttle *throttle.Throttler
+	streamer *binlog.Streamer
+	applier  *applier.Applier
+	copier   *copier.Copier
+
+	phase        atomic.Value // string
+	rowsEstimate atomic.Int64
+	applied      atomic.Int64 // row changes applied to the ghost
+	backlog      func() int
+	lastApplied  atomic.Value // binlog.Position
+	applyConn    applyConnHolder
+	started      time.Time
+
+	barriers barrierSet
+	suspects suspectSet
+
+	report Report
+}
+
+// Report is what a finished Run tells its caller.
+type Report struct {
+	DryRun         bool
+	RowsCopied     int64
+	ChangesApplied int64
+	CutOverStall   time.Duration
+	OldTable       string // the original's name after the swap ("" when dropped or not swapped)
+	Duration       time.Duration
+}
+
+// Run migrates cfg.Table as cfg describes. Without cfg.Execute it is a dry
+// run: every check runs and the ALTER is proven on a throwaway ghost.
+func Run(ctx context.Context, cfg Config, log zerolog.Logger) (Report, error) {
+	m := &migrator{cfg: cfg, log: log.With().Str("component", "migration").Str("table", cfg.Database+"."+cfg.Table).Logger(),
+		throttle: throttle.New(), started: time.Now()}
+	m.phase.Store("preflight")
+	defer m.close()
+	err := m.run(ctx)
+	m.report.Duration = time.Since(m.started)
+	return m.report, err
+}
+
+func (m *migrator) run(ctx context.Context) error {
+	if err := m.preflight(ctx); err != nil {
+		return err
+	}
+	if err := m.createGhost(ctx); err != nil {
+		return err
+	}
+	if !m.cfg.Execute {
+		return m.finishDryRun(ctx)
+	}
+	if err := m.createChangelog(ctx); err != nil {
+		return err
+	}
+	if err := m.copyApplyAndSwap(ctx); err != nil {
+		return err
+	}
+	return m.cleanup(ctx)
+}
+
+func (m *migrator) preflight(ctx context.Context) error {
+	m.names = namesFor(m.cfg.Table, m.cfg.TimestampOldTable, time.Now())
+	if err := m.names.validate(); err != nil {
+		return err
+	}
+	if err := m.parseAlter(); err != nil {
+		return err
+	}
+	if err := m.connect(ctx); err != nil {
+		return err
+	}
+	if err := m.checkBinlog(ctx); err != nil {
+		return err
+	}
+	if err := m.checkPrivileges(ctx); err != nil {
+		return err
+	}
+	if err := m.checkTable(ctx); err != nil {
+		return err
+	}
+	return m.checkLeftovers(ctx)
+}
+
+// copyApplyAndSwap is the long phase: the streamer, applier, heartbeat and
+// status run in the background while the foreground copies, catches up and
+// swaps. When the foreground ends, the background is stopped.
+func (m *migrator) copyApplyAndSwap(ctx context.Context) error {
+	start, err := binlog.CurrentPosition(ctx, m.inspect, m.flavor)
+	if err != nil {
+		return fmt.Errorf("read binlog position: %w", err)
+	}
+	if err := m.newWorkers(); err != nil {
+		return err
+	}
+	m.log.Info().Str("binlog_start", start.String()).Msg("streaming from binlog")
+
+	g, gctx := errgroup.WithContext(ctx)
+	bgctx, stopBackground := context.WithCancel(gctx)
+	defer stopBackground()
+	background := func(name string, fn func(context.Context) error) {
+		g.Go(func() error {
+			err := fn(bgctx)
+			if err != nil && bgctx.Err() != nil && gctx.Err() == nil {
+				return nil // stopped because the foreground finished
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			return nil
+		})
+	}
+	txns := make(chan binlog.Txn, 1024)
+	m.backlog = func() int { return len(txns) }
+	background("binlog stream", func(ctx context.Context) error { return m.streamer.Run(ctx, start, txns) })
+	background("apply", func(ctx context.Context) error { return m.applyLoop(ctx, txns) })
+	background("heartbeat", m.heartbeat)
+	background("status", m.statusLoop)
+	if m.cfg.ExactRowCount {
+		count := func(ctx context.Context) error { return m.countRows(ctx) }
+		if m.cfg.ConcurrentRowCnt {
+			background("row count", count)
+		} else if err := count(ctx); err != nil {
+			return err
+		}
+	} else if err := m.estimateRows(ctx); err != nil {
+		return err
+	}
+
+	g.Go(func() error {
+		defer stopBackground()
+		return m.foreground(gctx)
+	})
+	return g.Wait()
+}
+
+func (m *migrator) foreground(ctx context.Context) error {
+	m.phase.Store("copy")
+	if err := m.copier.Run(ctx); err != nil {
+		return err
+	}
+	m.phase.Store("catch-up")
+	if err := m.catchUp(ctx); err != nil {
+		return err
+	}
+	if err := m.verifySuspects(ctx); err != nil {
+		return err
+	}
+	m.phase.Store("cut-over")
+	return m.cutOver(ctx)
+}
+
+// close releases connections. Errors here change nothing for the caller.
+func (m *migrator) close() {
+	if m.write != nil && m.write != m.inspect {
+		m.write.Close()
+	}
+	if m.inspect != nil {
+		m.inspect.Close()
+	}
+}
+
+// cleanupContext gives cleanup work a short life of its own: it must run
+// even after the migration's context was cancelled.
+func cleanupContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 30*time.Second)
+}
+
+// suspectSet holds migration keys of rows that may be missing from the ghost
+// because they collided on another unique key; each must be proven before
+// the swap (design.md invariant 3).
+type suspectSet struct {
+	mu   sync.Mutex
+	keys map[string][]any
+}
+
+func (s *suspectSet) add(keys [][]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.keys == nil {
+		s.keys = map[string][]any{}
+	}
+	for _, k := range keys {
+		s.keys[fmt.Sprintf("%#v", k)] = k
+	}
+}
+
+func (s *suspectSet) list() [][]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([][]any, 0, len(s.keys))
+	for _, k := range s.keys {
+		out = append(out, k)
+	}
+	return out
+}
+
+func (s *suspectSet) remove(k []any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.keys, fmt.Sprintf("%#v", k))
+}
