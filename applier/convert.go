@@ -214,8 +214,14 @@ func (cv converter) value(v any) (any, error) {
 		return uint64(i), nil
 	case kindText:
 		switch s := v.(type) {
-		case string, []byte:
+		case string:
 			return s, nil
+		case []byte:
+			// TEXT arrives as []byte. Sent as bytes it would be a binary
+			// string wherever the driver interpolates arguments, and compare
+			// byte-wise instead of in the column's collation when a
+			// duplicate's holders are looked up.
+			return string(s), nil
 		}
 		return nil, cv.unexpected(v, "text")
 	case kindRelabel:
@@ -236,7 +242,7 @@ func (cv converter) value(v any) (any, error) {
 		default:
 			return nil, cv.unexpected(v, "bytes")
 		}
-		if false && len(b) < cv.length {
+		if len(b) < cv.length {
 			// The row image stores BINARY(n) without its trailing zero pad;
 			// padding keeps the value equal to the original's even when the
 			// ghost column is no longer fixed-length.

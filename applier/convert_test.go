@@ -2,6 +2,7 @@ package applier
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -48,7 +49,7 @@ func TestConverterUndoesGoMySQLDecoding(t *testing.T) {
 		{"float32 passes", col("float", "float"), float32(1.5), float32(1.5), "?"},
 		{"double passes", col("double", "double"), float64(-2.25), float64(-2.25), "?"},
 		{"utf8mb4 varchar passes as string", col("varchar", "varchar(10)", charset("utf8mb4")), "héllo", "héllo", "?"},
-		{"utf8mb3 text passes as bytes", col("text", "text", charset("utf8mb3")), []byte("x"), []byte("x"), "?"},
+		{"utf8mb3 text bytes pass as a string", col("text", "text", charset("utf8mb3")), []byte("x"), "x", "?"},
 		{"latin1 varchar is relabelled raw bytes", col("varchar", "varchar(10)", charset("latin1")), "caf\xe9", []byte("caf\xe9"),
 			"CONVERT(CONVERT(? USING binary) USING latin1)"},
 		{"latin1 text keeps its bytes", col("text", "text", charset("latin1")), []byte{0xe9, 0xff, 0x80}, []byte{0xe9, 0xff, 0x80},
@@ -78,7 +79,7 @@ func TestConverterUndoesGoMySQLDecoding(t *testing.T) {
 		{"year zero passes", col("year", "year(4)"), int(0), int(0), "?"},
 		{"mysql json text is cast", col("json", "json"), `{"a": 1}`, `{"a": 1}`, "CAST(? AS JSON)"},
 		{"mysql empty json is null", col("json", "json"), []byte{}, "null", "CAST(? AS JSON)"},
-		{"mariadb json is longtext", col("longtext", "longtext", charset("utf8mb4")), []byte(`{"a":1}`), []byte(`{"a":1}`), "?"},
+		{"mariadb json is longtext", col("longtext", "longtext", charset("utf8mb4")), []byte(`{"a":1}`), `{"a":1}`, "?"},
 		{"geometry passes", col("point", "point"), []byte{0, 0, 0, 0, 1}, []byte{0, 0, 0, 0, 1}, "?"},
 		{"null stays null", col("int", "int(10) unsigned"), nil, nil, "?"},
 		{"null latin1 stays null", col("varchar", "varchar(3)", charset("latin1")), nil, nil, "CONVERT(CONVERT(? USING binary) USING latin1)"},
@@ -187,7 +188,7 @@ func FuzzIntegerConversion(f *testing.F) {
 		}{
 			{"tinyint", 8, func(v int64) any { return int8(v) }},
 			{"smallint", 16, func(v int64) any { return int16(v) }},
-			{"mediumint", 24, func(v int64) any { return int32(v<<40>>40) }},
+			{"mediumint", 24, func(v int64) any { return int32(v << 40 >> 40) }},
 			{"int", 32, func(v int64) any { return int32(v) }},
 			{"bigint", 64, func(v int64) any { return v }},
 		}
@@ -223,6 +224,45 @@ func FuzzIntegerConversion(f *testing.F) {
 		}
 		if u != uint64(signed)&mask {
 			t.Fatalf("unsigned %s %#v: got %d, want %d", ty.dt, in, u, uint64(signed)&mask)
+		}
+	})
+}
+
+// FuzzSetConversion checks that a set bitmask becomes exactly the labels of
+// its bits, in definition order, and that bits beyond the labels are refused.
+func FuzzSetConversion(f *testing.F) {
+	f.Add(int64(5), uint8(3))
+	f.Add(int64(-1), uint8(64))
+	f.Add(int64(0), uint8(1))
+	f.Fuzz(func(t *testing.T, mask int64, n uint8) {
+		count := 1 + int(n)%64
+		l := make([]string, count)
+		for i := range l {
+			l[i] = fmt.Sprintf("m%d", i)
+		}
+		cv, err := newConverter(col("set", "set(...)", labels(l...)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := cv.value(mask)
+		beyond := count < 64 && uint64(mask)>>count != 0
+		if beyond {
+			if err == nil {
+				t.Fatalf("mask %#x with %d labels accepted as %q", uint64(mask), count, got)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("mask %#x with %d labels: %v", uint64(mask), count, err)
+		}
+		var want []string
+		for i := 0; i < count; i++ {
+			if uint64(mask)&(1<<i) != 0 {
+				want = append(want, l[i])
+			}
+		}
+		if got != strings.Join(want, ",") {
+			t.Fatalf("mask %#x: %q, want %q", uint64(mask), got, strings.Join(want, ","))
 		}
 	})
 }

@@ -97,12 +97,16 @@ func manyTypesGens() []valueGen {
 		{"bi", "?", func(r *rand.Rand) any {
 			return pick(nil, uint64(math.MaxUint64), uint64(1<<63), uint64(0), r.Uint64())(r)
 		}},
-		{"sbi", "?", func(r *rand.Rand) any { return pick(nil, int64(math.MinInt64), int64(math.MaxInt64), r.Int64()-1<<62)(r) }},
+		{"sbi", "?", func(r *rand.Rand) any {
+			return pick(nil, int64(math.MinInt64), int64(math.MaxInt64), r.Int64()-1<<62)(r)
+		}},
 		{"dc", "?", func(r *rand.Rand) any {
 			return pick(nil, "-12345678901234567890.1234567890", "0.0000000001", "99999999999999999999.9999999999",
 				fmt.Sprintf("%d.%010d", r.IntN(1e9)-5e8, r.IntN(1e9)))(r)
 		}},
-		{"f", "?", func(r *rand.Rand) any { return pick(nil, float32(0.1), float32(-3.25e10), float32(1e-30), r.Float32()*1000)(r) }},
+		{"f", "?", func(r *rand.Rand) any {
+			return pick(nil, float32(0.1), float32(-3.25e10), float32(1e-30), r.Float32()*1000)(r)
+		}},
 		{"d", "?", func(r *rand.Rand) any { return pick(nil, math.Pi, -1e300, 0.1, 5e-324, r.NormFloat64())(r) }},
 		{"e", "?", pick(nil, "red", "green", "blue")},
 		{"st", "?", pick(nil, "", "a", "a,c", "b,d", "a,b,c,d", "d")},

@@ -133,7 +133,7 @@ func TestPlanCoalescesPerKey(t *testing.T) {
 		{Table: "t", Kind: binlog.Delete, Before: row(4, "d")},
 		{Table: "t", Kind: binlog.Insert, After: row(4, "e")}, // re-insert after delete
 		{Table: "t", Kind: binlog.Insert, After: row(5, "f")},
-		{Table: "t", Kind: binlog.Delete, Before: row(5, "f")}, // insert then delete
+		{Table: "t", Kind: binlog.Delete, Before: row(5, "f")},                       // insert then delete
 		{Table: "t", Kind: binlog.Update, Before: row(-1, "g"), After: row(-1, "h")}, // unsigned max
 	}
 	p, err := a.plan(changes)

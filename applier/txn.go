@@ -3,6 +3,7 @@ package applier
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/doppel-dev/doppel/dbconn"
 )
@@ -89,7 +90,13 @@ func (a *Applier) commit(ctx context.Context, s *session, p plan, displaced []Ke
 		return fmt.Errorf("commit: %w", err)
 	}
 	if len(displaced) > 0 {
-		a.log.Warn().Int("rows", len(displaced)).Msg("rows displaced from the ghost by duplicates on its unique keys")
+		var keys []string
+		for _, d := range displaced {
+			if !slices.Contains(keys, d.Conflict) {
+				keys = append(keys, d.Conflict)
+			}
+		}
+		a.log.Warn().Int("rows", len(displaced)).Strs("keys", keys).Msg("rows displaced from the ghost by duplicates on its unique keys")
 	}
 	a.log.Debug().Int("changes", p.changes).Int("keys", len(p.entries)).Msg("batch applied")
 	return nil

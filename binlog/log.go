@@ -13,32 +13,33 @@ import (
 // go-mysql logs routine connection steps at Info and every error it then
 // handles itself (retries) or hands back to Run at Error; doppel decides what
 // is an error, so those arrive one level lower: Info as Debug, Error as Warn.
+// Once the stream's context is done, the broken reads go-mysql complains
+// about are the shutdown itself, and drop to Debug too.
 type zerologHandler struct {
 	log    zerolog.Logger
+	stream context.Context
 	prefix string
 	attrs  []slog.Attr
 }
 
-func slogFor(log zerolog.Logger) *slog.Logger {
-	return slog.New(&zerologHandler{log: log.With().Str("source", "go-mysql").Logger()})
+func slogFor(stream context.Context, log zerolog.Logger) *slog.Logger {
+	return slog.New(&zerologHandler{log: log.With().Str("source", "go-mysql").Logger(), stream: stream})
 }
 
-func levelFor(l slog.Level) zerolog.Level {
-	switch {
-	case l >= slog.LevelWarn:
+func (h *zerologHandler) levelFor(l slog.Level) zerolog.Level {
+	if l >= slog.LevelWarn && h.stream.Err() == nil {
 		return zerolog.WarnLevel
-	default:
-		return zerolog.DebugLevel
 	}
+	return zerolog.DebugLevel
 }
 
 func (h *zerologHandler) Enabled(_ context.Context, l slog.Level) bool {
-	lvl := levelFor(l)
+	lvl := h.levelFor(l)
 	return lvl >= h.log.GetLevel() && lvl >= zerolog.GlobalLevel()
 }
 
 func (h *zerologHandler) Handle(_ context.Context, r slog.Record) error {
-	ev := h.log.WithLevel(levelFor(r.Level))
+	ev := h.log.WithLevel(h.levelFor(r.Level))
 	if ev == nil {
 		return nil
 	}

@@ -2,6 +2,7 @@ package binlog
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"strings"
@@ -12,7 +13,7 @@ import (
 
 func TestSlogBridge(t *testing.T) {
 	var buf bytes.Buffer
-	log := slogFor(zerolog.New(&buf).Level(zerolog.DebugLevel))
+	log := slogFor(context.Background(), zerolog.New(&buf).Level(zerolog.DebugLevel))
 	log.Info("create BinlogSyncer", slog.Any("config", struct{ User string }{"secret-user"}))
 	log.With("a", 1).WithGroup("g").Error("retry sync err", slog.Any("error", errors.New("boom")), slog.Int("retryCount", 2))
 	out := buf.String()
@@ -26,9 +27,17 @@ func TestSlogBridge(t *testing.T) {
 	}
 
 	buf.Reset()
-	quiet := slogFor(zerolog.New(&buf).Level(zerolog.InfoLevel))
+	quiet := slogFor(context.Background(), zerolog.New(&buf).Level(zerolog.InfoLevel))
 	quiet.Info("connected")
 	if buf.Len() != 0 {
 		t.Errorf("go-mysql info logged at info level: %s", buf.String())
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	stopped := slogFor(ctx, zerolog.New(&buf).Level(zerolog.InfoLevel))
+	stopped.Error("io.ReadFull(header) failed")
+	if buf.Len() != 0 {
+		t.Errorf("a read error after the stream was cancelled logged above debug: %s", buf.String())
 	}
 }

@@ -44,11 +44,23 @@ const (
 	DefaultMaxReconnectAttempts = 30
 
 	dialTimeout = 10 * time.Second
-	// The server sends a heartbeat when the binlog is idle; a connection
-	// silent for several heartbeats is dead (a half-open TCP connection would
-	// otherwise stall the stream without an error) and is re-dialled.
+	// A server that vanished (host down, network cut) leaves a half-open
+	// connection that would stall the stream without an error; TCP
+	// keepalive finds it within about 25s of silence, and go-mysql
+	// re-dials. Unlike a read deadline, it does not fire while Run is
+	// merely slow to hand on a transaction.
+	keepAliveIdle     = 10 * time.Second
+	keepAliveInterval = 5 * time.Second
+	keepAliveProbes   = 3
+	// The server sends a heartbeat whenever the binlog is idle this long, so
+	// an idle stream is never silent.
 	heartbeatPeriod = 5 * time.Second
-	readTimeout     = 4 * heartbeatPeriod
+	// readTimeout is the backstop for a server that keeps the connection
+	// up but stops sending, heartbeats included. go-mysql's deadline also
+	// runs while its reader waits for Run to take an event, so it is far
+	// longer than any heartbeat gap; a consumer stalled past it costs one
+	// reconnect, which resumes at the exact event.
+	readTimeout = 5 * time.Minute
 	// Events buffered between go-mysql's reader and Run. Row events are up
 	// to binlog_row_event_max_size (8 KiB by default) each.
 	eventBuffer = 1024
@@ -83,6 +95,10 @@ type Streamer struct {
 
 	// dial opens the stream's connections; tests replace it to cut them.
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// The server's idle heartbeat period and the read deadline; tests
+	// shorten them.
+	heartbeat   time.Duration
+	readTimeout time.Duration
 }
 
 // New returns a Streamer for cfg. Config errors are reported by Run.
@@ -91,12 +107,19 @@ func New(cfg Config) *Streamer {
 	for _, t := range cfg.Tables {
 		watched[t] = true
 	}
-	d := &net.Dialer{Timeout: dialTimeout}
+	d := &net.Dialer{
+		Timeout: dialTimeout,
+		KeepAliveConfig: net.KeepAliveConfig{
+			Enable: true, Idle: keepAliveIdle, Interval: keepAliveInterval, Count: keepAliveProbes,
+		},
+	}
 	return &Streamer{
-		cfg:     cfg,
-		log:     cfg.Logger.With().Str("component", "binlog").Logger(),
-		watched: watched,
-		dial:    d.DialContext,
+		cfg:         cfg,
+		log:         cfg.Logger.With().Str("component", "binlog").Logger(),
+		watched:     watched,
+		dial:        d.DialContext,
+		heartbeat:   heartbeatPeriod,
+		readTimeout: readTimeout,
 	}
 }
 
@@ -197,14 +220,14 @@ func (s *Streamer) syncerConfig(ctx context.Context) replication.BinlogSyncerCon
 		UseDecimal:              false,
 		TimestampStringLocation: time.UTC,
 
-		HeartbeatPeriod:      heartbeatPeriod,
-		ReadTimeout:          readTimeout,
+		HeartbeatPeriod:      s.heartbeat,
+		ReadTimeout:          s.readTimeout,
 		MaxReconnectAttempts: attempts,
 		EventCacheCount:      eventBuffer,
 		// MariaDB 11.4+ leaves log_pos 0 on some events unless the replica
 		// asks for annotate events; go-mysql then computes the positions.
 		FillZeroLogPos:      s.cfg.Flavor == FlavorMariaDB,
-		Logger:              slogFor(s.log),
+		Logger:              slogFor(ctx, s.log),
 		Dialer:              s.dialer(ctx),
 		RowsEventDecodeFunc: s.decodeRows,
 	}

@@ -101,6 +101,18 @@ func (f *fixture) wantPoolIdle() {
 	}
 }
 
+// otherPool is a pool for sessions that are not the cut-over's, so that
+// their connections do not count against wantPoolIdle.
+func (f *fixture) otherPool() *sql.DB {
+	f.t.Helper()
+	db, err := sql.Open("mysql", f.dsn)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
 func quote(name string) string { return "`" + name + "`" }
 
 // write is one statement of a hammer writer.
@@ -383,6 +395,7 @@ func TestAtomicHammerWithGhostReaders(t *testing.T) {
 			f := newFixture(t)
 			f.createPair("t", "_t_gho", 1000)
 			h := f.startHammer("t", 8, 1000)
+			readerDB := f.otherPool()
 			stopReaders := make(chan struct{})
 			var readers errgroup.Group
 			for range 2 {
@@ -394,7 +407,7 @@ func TestAtomicHammerWithGhostReaders(t *testing.T) {
 						default:
 						}
 						ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-						if tx, err := f.db.BeginTx(ctx, nil); err == nil {
+						if tx, err := readerDB.BeginTx(ctx, nil); err == nil {
 							// The ghost is missing for a moment after each
 							// swap; that error is the reader's, not ours.
 							_, _ = tx.ExecContext(ctx, "SELECT COUNT(*) FROM `_t_gho` WHERE id < 10")
@@ -456,15 +469,25 @@ func errorKind(err error) string {
 }
 
 func TestAtomicFailsCleanlyWhileAnotherSessionHoldsTheGhost(t *testing.T) {
-	for _, noLockView := range []bool{false, true} {
-		t.Run(fmt.Sprintf("noLockView=%v", noLockView), func(t *testing.T) {
+	cases := []struct {
+		name       string
+		noLockView bool
+		heldFor    time.Duration // how long the ghost was held before the attempt
+		fast       bool          // the attempt must give up well before the lock timeout
+	}{
+		{"probe only", true, 0, false},
+		{"lock view, holder appears with the attempt", false, 0, false},
+		{"lock view, holder older than the lock timeout", false, 1100 * time.Millisecond, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.createPair("t", "_t_gho", 100)
 			h := f.startHammer("t", 4, 100)
 
-			// An open transaction that locked ghost rows, as a busy applier
-			// would hold it.
-			tx, err := f.db.BeginTx(f.ctx, nil)
+			// An open transaction that locked ghost rows, as a stuck applier
+			// or a forgotten console session would hold it.
+			tx, err := f.otherPool().BeginTx(f.ctx, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -473,9 +496,10 @@ func TestAtomicFailsCleanlyWhileAnotherSessionHoldsTheGhost(t *testing.T) {
 			if err := tx.QueryRowContext(f.ctx, "SELECT id FROM `_t_gho` WHERE id = 1 FOR UPDATE").Scan(&id); err != nil {
 				t.Fatal(err)
 			}
+			time.Sleep(tc.heldFor)
 
 			cfg := f.config("t", "_t_gho", "_t_del")
-			cfg.noLockView = noLockView
+			cfg.noLockView = tc.noLockView
 			cfg.LockTimeout = time.Second
 			var drainAt time.Time
 			start := time.Now()
@@ -487,7 +511,14 @@ func TestAtomicFailsCleanlyWhileAnotherSessionHoldsTheGhost(t *testing.T) {
 			if !errors.Is(err, ErrLockTimeout) && !errors.Is(err, ErrGhostInUse) {
 				t.Errorf("error %v: want ErrLockTimeout or ErrGhostInUse", err)
 			}
-			t.Logf("attempt failed after %v (stall %.2fms): %v", returned.Sub(start).Round(time.Millisecond), ms(res.Stall), err)
+			if !tc.noLockView && !errors.Is(err, ErrGhostInUse) {
+				t.Errorf("error %v: with the lock view it should name the holder", err)
+			}
+			if tc.fast && returned.Sub(start) > cfg.LockTimeout/2 {
+				t.Errorf("took %v to give up on a holder older than the lock timeout", returned.Sub(start))
+			}
+			t.Logf("attempt failed after %v (writers stalled %.2fms): %v",
+				returned.Sub(start).Round(time.Millisecond), ms(res.Stall), err)
 			if err := tx.Rollback(); err != nil {
 				t.Fatal(err)
 			}
@@ -509,13 +540,72 @@ func TestAtomicFailsCleanlyWhileAnotherSessionHoldsTheGhost(t *testing.T) {
 	}
 }
 
+// TestAtomicWaitsOutAGhostHolderThatLetsGo is the hazard in its deadly
+// form: the ghost's holder commits while the rename waits on it. A scheme
+// that released the original as soon as the rename was queued somewhere
+// would let writers into the original first and lose their rows.
+func TestAtomicWaitsOutAGhostHolderThatLetsGo(t *testing.T) {
+	for _, noLockView := range []bool{true, false} {
+		t.Run(fmt.Sprintf("noLockView=%v", noLockView), func(t *testing.T) {
+			f := newFixture(t)
+			f.createPair("t", "_t_gho", 100)
+			h := f.startHammer("t", 8, 100)
+			tx, err := f.otherPool().BeginTx(f.ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback()
+			if _, err := tx.ExecContext(f.ctx, "SELECT * FROM `_t_gho` WHERE id = 1 FOR UPDATE"); err != nil {
+				t.Fatal(err)
+			}
+			var commit errgroup.Group
+			defer func() { _ = commit.Wait() }()
+
+			cfg := f.config("t", "_t_gho", "_t_del")
+			cfg.noLockView = noLockView
+			cfg.LockTimeout = 3 * time.Second
+			var drainAt time.Time
+			res, err := Atomic(f.ctx, cfg, func(ctx context.Context, conn *sql.Conn) error {
+				drainAt = time.Now()
+				commit.Go(func() error {
+					time.Sleep(300 * time.Millisecond)
+					return tx.Commit()
+				})
+				return nil
+			})
+			returned := time.Now()
+			if err := commit.Wait(); err != nil {
+				t.Fatal(err)
+			}
+			h.settle(t, returned)
+			if err != nil {
+				// Giving up is allowed; losing rows is not.
+				if !errors.Is(err, ErrLockTimeout) && !errors.Is(err, ErrGhostInUse) {
+					t.Errorf("error %v: want success or a retryable error", err)
+				}
+				f.wantLanded(h.insertedBetween(drainAt, returned), "t", "")
+				f.wantComments(map[string]string{"t": "original", "_t_gho": "ghost", "_t_del": ""})
+			} else {
+				f.wantLanded(h.insertedBetween(drainAt, returned), "t", "_t_del")
+				f.wantComments(map[string]string{"t": "ghost", "_t_del": "original", "_t_gho": ""})
+			}
+			t.Logf("swapped %v after %.0fms of the holder (stall %.2fms), err %v", res.Swapped, ms(returned.Sub(drainAt)), ms(res.Stall), err)
+			f.wantPoolIdle()
+			h.halt()
+			if errs := h.errors(); len(errs) > 0 {
+				t.Errorf("writers failed (error number: count): %v", errs)
+			}
+		})
+	}
+}
+
 func TestAtomicLockTimeoutReleasesEverything(t *testing.T) {
 	f := newFixture(t)
 	f.createPair("t", "_t_gho", 100)
 	h := f.startHammer("t", 4, 100)
 
 	// A long transaction holding a lock on the original.
-	tx, err := f.db.BeginTx(f.ctx, nil)
+	tx, err := f.otherPool().BeginTx(f.ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -654,7 +744,7 @@ func TestTwoStep(t *testing.T) {
 func TestTwoStepPutsTheOriginalBackWhenTheGhostIsHeld(t *testing.T) {
 	f := newFixture(t)
 	f.createPair("t", "_t_gho", 10)
-	tx, err := f.db.BeginTx(f.ctx, nil)
+	tx, err := f.otherPool().BeginTx(f.ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -664,6 +754,7 @@ func TestTwoStepPutsTheOriginalBackWhenTheGhostIsHeld(t *testing.T) {
 	}
 	cfg := f.config("t", "_t_gho", "_t_del")
 	cfg.LockTimeout = time.Second
+	time.Sleep(cfg.LockTimeout) // old enough for the lock view to refuse before renaming
 	for _, noLockView := range []bool{false, true} {
 		cfg.noLockView = noLockView
 		res, err := TwoStep(f.ctx, cfg, recordDrain(new(time.Time), 0))

@@ -53,10 +53,10 @@ func (c Config) sentryStatements() sentryStatements {
 // and the sentry, b sends the rename, p probes the original's lock queue,
 // ctl watches the others and kills them.
 type sentryAttempt struct {
-	cfg      Config
-	log      zerolog.Logger
-	sql      sentryStatements
-	lockView bool
+	cfg  Config
+	log  zerolog.Logger
+	sql  sentryStatements
+	view *lockView // nil without metadata_lock_info
 
 	ctl     *sql.Conn
 	a, b, p session
@@ -124,7 +124,9 @@ func (at *sentryAttempt) preflight(ctx context.Context) error {
 		return fmt.Errorf("max_write_lock_count is %d: queued writers could overtake the rename; "+
 			"raise it to at least %d or use the two-step cut-over", n, minWriteLockCount)
 	}
-	at.lockView = !at.cfg.noLockView && loadLockView(ctx, at.ctl, at.log)
+	if !at.cfg.noLockView {
+		at.view = openLockView(ctx, at.ctl, at.cfg.Database, at.log)
+	}
 	return nil
 }
 
@@ -158,10 +160,9 @@ func (at *sentryAttempt) run(ctx context.Context, drain Drain) (Result, error) {
 	if err != nil {
 		return at.abort(ctx, res, fmt.Errorf("drain: %w", err))
 	}
-	// A session holding the ghost now would stop the rename short of the
-	// original's queue; with the lock view that is visible before anything
-	// is sent.
-	if err := at.checkHolders(ctx, 0, cfg.Ghost); err != nil {
+	// A session that has held the ghost for the whole lock timeout already
+	// would keep the rename from reaching the original's queue in time.
+	if err := at.view.checkStale(ctx, 0, cfg.LockTimeout, cfg.Ghost); err != nil {
 		return at.abort(ctx, res, err)
 	}
 
@@ -203,7 +204,7 @@ func (at *sentryAttempt) run(ctx context.Context, drain Drain) (Result, error) {
 	at.renameStopped = true
 	res.Swapped = true
 	at.log.Info().Dur("stall", res.Stall).Dur("lock_wait", res.LockWait).Dur("drain", res.Drain).
-		Bool("lock_view", at.lockView).Msg("tables swapped")
+		Bool("lock_view", at.view != nil).Msg("tables swapped")
 	return res, nil
 }
 
@@ -290,7 +291,7 @@ func (at *sentryAttempt) verifyQueued(ctx context.Context, deadline time.Time) e
 		if at.probe == nil {
 			at.probe = at.startProbe(ctx)
 		}
-		if err := at.checkHolders(ctx, at.b.id, at.cfg.Ghost, at.cfg.Old); err != nil {
+		if err := at.view.checkStale(ctx, at.b.id, at.cfg.LockTimeout, at.cfg.Ghost, at.cfg.Old); err != nil {
 			return err
 		}
 		threads, err := at.threads(ctx, at.b.id, at.p.id)
@@ -313,7 +314,8 @@ func (at *sentryAttempt) verifyQueued(ctx context.Context, deadline time.Time) e
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-timer.C:
-			return fmt.Errorf("rename not queued on the original table within %v: %w", at.cfg.LockTimeout, ErrLockTimeout)
+			return at.view.explain(ctx, fmt.Errorf("rename not queued on the original table within %v: %w",
+				at.cfg.LockTimeout, ErrLockTimeout), at.b.id, at.cfg.Ghost, at.cfg.Old)
 		case <-tick.C:
 		}
 	}
@@ -342,16 +344,6 @@ func (at *sentryAttempt) threads(ctx context.Context, ids ...int64) (map[int64]t
 		out[id] = t
 	}
 	return out, rows.Err()
-}
-
-// checkHolders fails with ErrGhostInUse if a session other than allowed
-// holds a metadata lock on any of the named tables. Without the lock view it
-// checks nothing; the probe still guards, only more slowly.
-func (at *sentryAttempt) checkHolders(ctx context.Context, allowed int64, names ...string) error {
-	if !at.lockView {
-		return nil
-	}
-	return checkHolders(ctx, at.ctl, at.cfg.Database, allowed, names...)
 }
 
 // abort ends a failed attempt: the rename cannot run, the original is
@@ -477,9 +469,11 @@ func (at *sentryAttempt) release() {
 	cctx, cancel := context.WithTimeout(context.Background(), at.cfg.cleanupTimeout())
 	defer cancel()
 	if at.probe != nil {
+		// After a swap the probe completes on its own as soon as the rename
+		// has run; only one that is still stuck is killed.
 		select {
 		case <-at.probe.done:
-		default:
+		case <-time.After(time.Second):
 			if err := killAndWait(cctx, at.ctl, at.p.id); err != nil {
 				at.log.Warn().Err(err).Int64("session", at.p.id).Msg("kill probe session failed")
 			}

@@ -61,7 +61,10 @@ func TwoStep(ctx context.Context, cfg Config, drain Drain) (res Result, err erro
 		return cause
 	}
 
-	lockView := !cfg.noLockView && cfg.Flavor == FlavorMariaDB && loadLockView(ctx, r.conn, log)
+	var view *lockView
+	if !cfg.noLockView && cfg.Flavor == FlavorMariaDB {
+		view = openLockView(ctx, r.conn, cfg.Database, log)
+	}
 
 	start := time.Now()
 	defer func() { res.Stall = time.Since(start) }()
@@ -76,12 +79,11 @@ func TwoStep(ctx context.Context, cfg Config, drain Drain) (res Result, err erro
 	if err != nil {
 		return res, release(fmt.Errorf("drain: %w", err))
 	}
-	// A session holding the ghost would stretch the missing-table window
-	// to the lock timeout; refuse before the original is renamed.
-	if lockView {
-		if err := checkHolders(ctx, r.conn, cfg.Database, 0, cfg.Ghost, cfg.Old); err != nil {
-			return res, release(err)
-		}
+	// A session that has held the ghost for the whole lock timeout would
+	// stretch the missing-table window to that timeout; refuse before the
+	// original is renamed.
+	if err := view.checkStale(ctx, 0, cfg.LockTimeout, cfg.Ghost, cfg.Old); err != nil {
+		return res, release(err)
 	}
 	if err := exec(ctx, fmt.Sprintf("ALTER TABLE %s RENAME TO %s", orig, old)); err != nil {
 		err = release(fmt.Errorf("rename original away: %w", classify(err)))

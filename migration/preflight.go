@@ -261,6 +261,8 @@ func (m *migrator) checkTable(ctx context.Context) error {
 		return refuse("table %s.%s does not exist on %s; check --database and --table", m.cfg.Database, m.cfg.Table, m.writeCfg.Addr())
 	case errors.Is(err, schema.ErrIsView):
 		return refuse("%s.%s is a view; only base tables can be migrated (ALTER the view's definition directly)", m.cfg.Database, m.cfg.Table)
+	case errors.Is(err, schema.ErrNotBaseTable):
+		return refuse("%s.%s is not a base table (%v); only base tables can be migrated", m.cfg.Database, m.cfg.Table, err)
 	case err != nil:
 		return fmt.Errorf("load table: %w", err)
 	}
@@ -300,7 +302,10 @@ func (m *migrator) parseAlter() error {
 	if a.RenamesTable {
 		return refuse("--alter renames the table (to %q); doppel's cut-over is what renames tables: drop the RENAME from --alter", a.NewTableName)
 	}
-	if a.Table != "" && !strings.EqualFold(a.Table, m.cfg.Table) {
+	if a.Ignore {
+		return refuse("--alter uses ALTER IGNORE, which drops rows that duplicate a new unique key; doppel never drops rows silently: remove the duplicates first, then run without IGNORE")
+	}
+	if a.Table != "" && a.Table != m.cfg.Table {
 		return refuse("--alter names table %q but --table is %q", a.Table, m.cfg.Table)
 	}
 	m.alter = a

@@ -44,7 +44,7 @@ func (m *migrator) applyLoop(ctx context.Context, in <-chan binlog.Txn) error {
 		case txn = <-in:
 		}
 		for more := true; more; {
-			if txn.DDL != "" {
+			if m.isDrift(txn) {
 				return fmt.Errorf("schema changed during the migration (%q in the binlog at %s); the migration cannot continue: drop the ghost and start again", txn.DDL, txn.End)
 			}
 			for _, ch := range txn.Changes {
@@ -77,6 +77,24 @@ func (m *migrator) applyLoop(ctx context.Context, in <-chan binlog.Txn) error {
 			return err
 		}
 	}
+}
+
+// isDrift reports whether txn changed the original table's definition (or
+// dropped its database). doppel's own statements on the changelog are not
+// drift: through a replica they arrive after the start position.
+func (m *migrator) isDrift(txn binlog.Txn) bool {
+	if txn.DDL == "" {
+		return false
+	}
+	if len(txn.DDLTables) == 0 {
+		return true
+	}
+	for _, t := range txn.DDLTables {
+		if t == m.cfg.Table {
+			return true
+		}
+	}
+	return false
 }
 
 // barrierToken reads a barrier marker from a changelog row change.
@@ -217,7 +235,7 @@ func (m *migrator) verifySuspects(ctx context.Context) error {
 func (m *migrator) displaced() [][]any {
 	var out [][]any
 	for _, k := range m.applier.Displaced() {
-		out = append(out, []any(k))
+		out = append(out, k.Values)
 	}
 	return out
 }

@@ -313,14 +313,3 @@ func TestNoSharedKeyErrorListsRejections(t *testing.T) {
 		t.Errorf("ghost rejections = %+v, want both paired with rejected keys", e.Ghost)
 	}
 }
-
-func TestZZPrint(t *testing.T) {
-	orig := table("t", []string{"id int", "f double", "n int null"}, "PRIMARY(id)", "UNIQUE uf(f)", "UNIQUE un(n)")
-	ghost := table("_t_gho", []string{"nid int", "f double", "n int null"}, "PRIMARY(nid)", "UNIQUE uf(f)", "UNIQUE un(n)")
-	_, err := Map(orig, ghost, mustParse(t, "rename column id to nid"), MapOptions{})
-	t.Log(err)
-	_, err = Map(orig, ghost, mustParse(t, "rename column id to nid"), MapOptions{SkipRenamed: true})
-	t.Log(err)
-	_, err = ParseAlter("add column x int,\n add column y bogus")
-	t.Log(err)
-}

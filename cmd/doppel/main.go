@@ -132,9 +132,15 @@ func (a *app) run(args []string) int {
 
 	report, err := a.migrate(ctx, cfg, log)
 	if err != nil {
+		// All three exit 1, as in gh-ost; the message tells the operator
+		// whether to fix the setup, look into a failure, or nothing at all.
+		var refused *migration.UsageError
 		msg := "migration failed"
-		if ctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
 			msg = "migration interrupted"
+		case errors.As(err, &refused):
+			msg = "migration refused"
 		}
 		logFailure(log, msg, err, o.stack, cfg.Password)
 		return exitFailed

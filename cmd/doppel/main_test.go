@@ -563,7 +563,8 @@ func TestExitCodeFollowsTheMigrationResult(t *testing.T) {
 		{"dry run succeeds", required, nil, exitOK, "dry run finished; add --execute to migrate"},
 		{"migration succeeds", withRequired("--execute"), nil, exitOK, "migration finished"},
 		{"migration fails", withRequired("--execute"), errors.New("copy chunk: lost connection"), exitFailed, "migration failed"},
-		{"dry run fails", required, errors.New("table has no primary key"), exitFailed, "migration failed"},
+		{"dry run fails", required, errors.New("lost connection"), exitFailed, "migration failed"},
+		{"preflight refuses", required, fmt.Errorf("preflight: %w", &migration.UsageError{}), exitFailed, "migration refused"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

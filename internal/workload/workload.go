@@ -23,7 +23,8 @@ type Shape int
 const (
 	// Live: id bigint PK, uk varchar UNIQUE, k int, c varchar utf8mb4,
 	// pad char, amount decimal NULL, ts datetime(6) NULL. Updates sometimes
-	// change uk, so a migration keyed on uk sees key changes.
+	// change uk, so a migration keyed on uk sees key changes. Writes never
+	// name pad, so a migration may rename it while they run.
 	Live Shape = iota
 	// Sysbench: id PK, k int indexed, c char(120), pad char(60).
 	Sysbench
@@ -35,7 +36,7 @@ const LiveSchema = `(
   uk varchar(40) NOT NULL,
   k int NOT NULL,
   c varchar(120) CHARACTER SET utf8mb4 NOT NULL,
-  pad char(60) NOT NULL,
+  pad char(60) NOT NULL DEFAULT 'pad',
   amount decimal(12,2) NULL,
   ts datetime(6) NULL,
   PRIMARY KEY (id),
@@ -190,15 +191,19 @@ func (w *Workload) next(r *rand.Rand) (string, []any) {
 	switch {
 	case op < 4:
 		id := w.nextID.Add(1)
-		return "INSERT INTO %s (id, uk, k, c, pad, amount, ts) VALUES (?, ?, ?, ?, ?, ?, NOW(6))",
-			[]any{id, fmt.Sprintf("n%d", id), r.IntN(1000), fmt.Sprintf("new %d ü", id), "p", fmt.Sprintf("%d.%02d", r.IntN(100000), r.IntN(100))}
+		return "INSERT INTO %s (id, uk, k, c, amount, ts) VALUES (?, ?, ?, ?, ?, ?)",
+			[]any{id, fmt.Sprintf("n%d", id), r.IntN(1000), fmt.Sprintf("new %d ü", id), fmt.Sprintf("%d.%02d", r.IntN(100000), r.IntN(100)), now()}
 	case op < 8:
 		id := 1 + r.Int64N(maxID)
 		if r.IntN(4) == 0 {
 			return "UPDATE %s SET uk = CONCAT('m', id, '-', ?), c = ? WHERE id = ?", []any{r.IntN(1_000_000), fmt.Sprintf("moved %d", r.IntN(1000)), id}
 		}
-		return "UPDATE %s SET k = ?, c = ?, amount = NULL, ts = NOW(6) WHERE id = ?", []any{r.IntN(1000), fmt.Sprintf("upd %d ß", r.IntN(1000)), id}
+		return "UPDATE %s SET k = ?, c = ?, amount = NULL, ts = ? WHERE id = ?", []any{r.IntN(1000), fmt.Sprintf("upd %d ß", r.IntN(1000)), now(), id}
 	default:
 		return "DELETE FROM %s WHERE id = ?", []any{1 + r.Int64N(maxID)}
 	}
 }
+
+// now is the write's timestamp, chosen once so every table gets the same
+// value (NOW(6) differs between the statements of one transaction).
+func now() string { return time.Now().UTC().Format("2006-01-02 15:04:05.000000") }
