@@ -57,7 +57,6 @@ type Applier struct {
 	cols      []column
 	key       []int // indexes into cols, in Mapping.KeyOrig order
 	keyOrig   []string
-	ghostKey  string // Mapping.GhostKeyName, may be empty
 	stmts     *statements
 	origWhere string // `k` = ? on the original table, for CheckDisplaced
 
@@ -104,7 +103,6 @@ func New(cfg Config) (*Applier, error) {
 		batch:     cfg.BatchSize,
 		retries:   max(cfg.Retries, 1),
 		keyOrig:   cfg.Mapping.KeyOrig,
-		ghostKey:  cfg.Mapping.GhostKeyName,
 		displaced: map[string]KeyValues{},
 	}
 	byName := map[string]int{}

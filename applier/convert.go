@@ -29,7 +29,8 @@ const (
 	// kindRelabel: text in another charset, whose raw bytes the server must
 	// relabel rather than read as utf8mb4.
 	kindRelabel
-	// kindFixedBinary: BINARY(n), whose trailing zero bytes the binlog drops.
+	// kindFixedBinary: BINARY(n) and MariaDB's INET4, INET6 and UUID, whose
+	// trailing zero bytes the row image drops.
 	kindFixedBinary
 	// kindJSON: MySQL's JSON, which go-mysql renders as text.
 	kindJSON
@@ -43,6 +44,8 @@ type converter struct {
 	labels  []string // enum and set labels
 	charset string   // kindRelabel
 	length  int      // kindFixedBinary
+	// binaryCast: the server takes the bytes only as a binary string.
+	binaryCast bool
 }
 
 // utf8Charsets are the charsets whose bytes are valid utf8mb4: their text is
@@ -98,6 +101,14 @@ func newConverter(c schema.Column) (converter, error) {
 			return cv, fmt.Errorf("column %s: %w", schema.QuoteIdent(c.Name), err)
 		}
 		cv.kind, cv.length = kindFixedBinary, n
+	case dt == "inet6" || dt == "uuid" || dt == "inet4":
+		// MariaDB's fixed binary types: the row image is the binary form,
+		// stripped of trailing zero bytes like BINARY(n); a string argument
+		// would be parsed as the text form.
+		cv.kind, cv.length, cv.binaryCast = kindFixedBinary, 16, true
+		if dt == "inet4" {
+			cv.length = 4
+		}
 	case dt == "json":
 		// MariaDB reports its JSON alias as longtext, so only MySQL gets here.
 		cv.kind = kindJSON
@@ -142,6 +153,10 @@ func (cv converter) placeholder() string {
 		// bytes instead, and the server then converts them to the ghost
 		// column's charset.
 		return "CONVERT(CONVERT(? USING binary) USING " + cv.charset + ")"
+	case kindFixedBinary:
+		if cv.binaryCast {
+			return "CAST(? AS BINARY(" + strconv.Itoa(cv.length) + "))"
+		}
 	case kindJSON:
 		// The server re-serialises the document, so the ghost holds the
 		// server's canonical text even where go-mysql's rendering differs.

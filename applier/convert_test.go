@@ -81,6 +81,9 @@ func TestConverterUndoesGoMySQLDecoding(t *testing.T) {
 		{"mysql empty json is null", col("json", "json"), []byte{}, "null", "CAST(? AS JSON)"},
 		{"mariadb json is longtext", col("longtext", "longtext", charset("utf8mb4")), []byte(`{"a":1}`), `{"a":1}`, "?"},
 		{"geometry passes", col("point", "point"), []byte{0, 0, 0, 0, 1}, []byte{0, 0, 0, 0, 1}, "?"},
+		{"inet6 regains its zero tail", col("inet6", "inet6"), "\x00\x01", append([]byte{0, 1}, make([]byte, 14)...), "CAST(? AS BINARY(16))"},
+		{"uuid keeps its 16 bytes", col("uuid", "uuid"), string(bytes.Repeat([]byte{0xab}, 16)), bytes.Repeat([]byte{0xab}, 16), "CAST(? AS BINARY(16))"},
+		{"inet4 all zero", col("inet4", "inet4"), "", []byte{0, 0, 0, 0}, "CAST(? AS BINARY(4))"},
 		{"null stays null", col("int", "int(10) unsigned"), nil, nil, "?"},
 		{"null latin1 stays null", col("varchar", "varchar(3)", charset("latin1")), nil, nil, "CONVERT(CONVERT(? USING binary) USING latin1)"},
 		{"null enum stays null", col("enum", "enum('red')", labels("red")), nil, nil, "?"},
@@ -146,8 +149,6 @@ func TestConverterRejectsWhatItCannotWrite(t *testing.T) {
 
 func TestNewConverterRefusesUnknownTypes(t *testing.T) {
 	for _, c := range []schema.Column{
-		col("inet6", "inet6"),
-		col("uuid", "uuid"),
 		col("vector", "vector(3)"),
 		col("enum", "enum()"),
 		col("varchar", "varchar(3)", charset("latin1; DROP")),

@@ -109,7 +109,7 @@ func TestNewRefusesInconsistentMappings(t *testing.T) {
 		{"key not shared", func(c *Config) { c.Mapping.KeyOrig = []string{"age"}; c.Mapping.KeyGhost = []string{"age"} }},
 		{"key ghost name differs from the mapping", func(c *Config) { c.Mapping.KeyGhost = []string{"town"} }},
 		{"column lists differ", func(c *Config) { c.Mapping.GhostColumns = c.Mapping.GhostColumns[:2] }},
-		{"unsupported type", func(c *Config) { c.Orig.Columns[3].DataType = "inet6" }},
+		{"unsupported type", func(c *Config) { c.Orig.Columns[3].DataType = "vector" }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
 
+	"github.com/go-mysql-org/go-mysql/replication"
 	"github.com/rs/zerolog"
 )
 
@@ -39,5 +41,25 @@ func TestSlogBridge(t *testing.T) {
 	stopped.Error("io.ReadFull(header) failed")
 	if buf.Len() != 0 {
 		t.Errorf("a read error after the stream was cancelled logged above debug: %s", buf.String())
+	}
+}
+
+func TestDecodeErrorsCarryNoRowBytes(t *testing.T) {
+	raw := &replication.EventError{
+		Header: &replication.EventHeader{EventType: replication.WRITE_ROWS_EVENTv1, LogPos: 4242},
+		Err:    `parse rows event panic boom, data "card 4111-1111", parsed rows {...}`,
+		Data:   []byte("card 4111-1111"),
+	}
+	err := redactEventError(fmt.Errorf("stream: %w", raw))
+	if strings.Contains(err.Error(), "4111") {
+		t.Errorf("row bytes in %q", err)
+	}
+	var de *DecodeError
+	if !errors.As(err, &de) || de.LogPos != 4242 || de.EventType != "WriteRowsEventV1" || de.Reason != "parse rows event panic boom" {
+		t.Errorf("got %#v", err)
+	}
+	plain := errors.New("connection refused")
+	if redactEventError(plain) != plain {
+		t.Error("an error without event bytes was rewritten")
 	}
 }

@@ -44,23 +44,15 @@ const (
 	DefaultMaxReconnectAttempts = 30
 
 	dialTimeout = 10 * time.Second
-	// A server that vanished (host down, network cut) leaves a half-open
-	// connection that would stall the stream without an error; TCP
-	// keepalive finds it within about 25s of silence, and go-mysql
-	// re-dials. Unlike a read deadline, it does not fire while Run is
-	// merely slow to hand on a transaction.
-	keepAliveIdle     = 10 * time.Second
-	keepAliveInterval = 5 * time.Second
-	keepAliveProbes   = 3
 	// The server sends a heartbeat whenever the binlog is idle this long, so
-	// an idle stream is never silent.
+	// a healthy stream is never silent for longer.
 	heartbeatPeriod = 5 * time.Second
-	// readTimeout is the backstop for a server that keeps the connection
-	// up but stops sending, heartbeats included. go-mysql's deadline also
-	// runs while its reader waits for Run to take an event, so it is far
-	// longer than any heartbeat gap; a consumer stalled past it costs one
-	// reconnect, which resumes at the exact event.
-	readTimeout = 5 * time.Minute
+	// A server that vanished (host down, network cut) leaves a half-open
+	// connection that would stall the stream without an error; silence for
+	// several heartbeats means that, and go-mysql re-dials. The deadline
+	// covers waiting on the socket only: go-mysql renews it before each
+	// read, so a consumer slow to take transactions does not trip it.
+	readTimeout = 4 * heartbeatPeriod
 	// Events buffered between go-mysql's reader and Run. Row events are up
 	// to binlog_row_event_max_size (8 KiB by default) each.
 	eventBuffer = 1024
@@ -107,12 +99,7 @@ func New(cfg Config) *Streamer {
 	for _, t := range cfg.Tables {
 		watched[t] = true
 	}
-	d := &net.Dialer{
-		Timeout: dialTimeout,
-		KeepAliveConfig: net.KeepAliveConfig{
-			Enable: true, Idle: keepAliveIdle, Interval: keepAliveInterval, Count: keepAliveProbes,
-		},
-	}
+	d := &net.Dialer{Timeout: dialTimeout}
 	return &Streamer{
 		cfg:         cfg,
 		log:         cfg.Logger.With().Str("component", "binlog").Logger(),

@@ -83,6 +83,8 @@ type Txn struct {
 	// drifted and the migration must stop. The match is deliberately loose (a
 	// statement that merely mentions a watched table name counts), because a
 	// missed drift corrupts the ghost table while a false alarm only aborts.
+	// A DML statement logged as text also counts, so DDL may hold row values:
+	// report DDLTables and End, not the text.
 	DDL string
 	// DDLTables are the watched tables DDL names; empty when it names the
 	// watched database as a whole.

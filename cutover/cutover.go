@@ -23,13 +23,14 @@ const (
 
 var (
 	// ErrLockTimeout means a lock or the rename waited longer than
-	// Config.LockTimeout. Nothing was renamed and everything was released;
-	// the caller retries the attempt after a back-off.
+	// Config.LockTimeout, or lost a deadlock. Nothing was renamed and
+	// everything was released; the caller retries after a back-off.
 	ErrLockTimeout = errors.New("cut-over lock wait timed out")
 	// ErrGhostInUse means another session held the ghost table (or the
-	// old-table name) while the swap was being set up. Nothing was renamed
-	// and everything was released; the caller retries once its own applier
-	// is idle.
+	// old-table name) so long that the rename could not get past it; the
+	// message names the session. Nothing was renamed and everything was
+	// released; the caller retries after a back-off. It can come together
+	// with ErrLockTimeout.
 	ErrGhostInUse = errors.New("ghost table in use by another session")
 )
 
@@ -97,7 +98,7 @@ func Atomic(ctx context.Context, cfg Config, drain Drain) (Result, error) {
 	if err := cfg.validate(drain); err != nil {
 		return Result{}, err
 	}
-	log := cfg.Logger.With().Str("component", "cutover").Str("table", cfg.Original).Logger()
+	log := cfg.Logger.With().Str("component", "cutover").Logger()
 	if cfg.Flavor == FlavorMySQL {
 		return atomicMySQL(ctx, cfg, log, drain)
 	}

@@ -33,8 +33,13 @@
 //     connection's LOCK TABLES WRITE but waits behind a pending exclusive
 //     request. The probe session is seen "Waiting for table metadata lock"
 //     if and only if such a request is queued on the original. Where the
-//     metadata_lock_info plugin is available it is used in addition, to fail
-//     fast when another session holds the ghost or the old-table name.
+//     metadata_lock_info plugin is available (it is installed if allowed) it
+//     is used in addition, to fail fast on a session that has held the ghost
+//     longer than the lock timeout and to name the holder in errors; it
+//     never decides that the rename may go, since it shows no waiters.
+//   - The server must keep its write-lock priority: an attempt refuses a
+//     max_write_lock_count low enough to let queued writers overtake a
+//     pending exclusive lock.
 //   - A returned ErrLockTimeout or ErrGhostInUse means nothing was renamed,
 //     every lock was released and the original table is intact and
 //     writable; the caller resumes its applier and retries later.

@@ -771,3 +771,38 @@ func TestTwoStepPutsTheOriginalBackWhenTheGhostIsHeld(t *testing.T) {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// TestMySQLPathOnMariaDB runs MySQL's rename-under-lock against MariaDB,
+// which refuses the rename (1192): the failure path on a real server. The
+// drain writes the ghost through the lock connection, as an applier must
+// on MySQL, where that session holds the ghost's WRITE lock.
+func TestMySQLPathOnMariaDB(t *testing.T) {
+	f := newFixture(t)
+	f.createPair("t", "_t_gho", 10)
+	h := f.startHammer("t", 4, 10)
+	cfg := f.config("t", "_t_gho", "_t_del")
+	cfg.Flavor = FlavorMySQL
+	var drainAt time.Time
+	res, err := Atomic(f.ctx, cfg, func(ctx context.Context, conn *sql.Conn) error {
+		drainAt = time.Now()
+		if conn == nil {
+			return errors.New("MySQL's path must hand the drain its lock connection")
+		}
+		_, err := conn.ExecContext(ctx, "INSERT INTO `_t_gho` (id) VALUES (4000000)")
+		return err
+	})
+	returned := time.Now()
+	if err == nil || res.Swapped || errors.Is(err, ErrLockTimeout) {
+		t.Fatalf("swapped %v, error %v: want MariaDB's refusal, not retryable", res.Swapped, err)
+	}
+	t.Logf("refused as expected: %v", err)
+	h.settle(t, returned)
+	f.wantLanded(h.insertedBetween(drainAt, returned), "t", "")
+	f.wantLanded([]int64{4000000}, "_t_gho", "t")
+	f.wantComments(map[string]string{"t": "original", "_t_gho": "ghost", "_t_del": ""})
+	f.wantPoolIdle()
+	h.halt()
+	if errs := h.errors(); len(errs) > 0 {
+		t.Errorf("writers failed (error number: count): %v", errs)
+	}
+}

@@ -45,25 +45,29 @@ func atomicMySQL(ctx context.Context, cfg Config, log zerolog.Logger, drain Drai
 
 	res, uncertain, err := renameUnderLock(ctx, a.conn, cfg.mysqlStatements(),
 		func(ctx context.Context) error { return drain(ctx, a.conn) }, cfg.cleanupTimeout())
-	if !uncertain && ctx.Err() == nil {
-		if err == nil {
-			log.Info().Dur("stall", res.Stall).Dur("drain", res.Drain).Msg("tables swapped")
+	if uncertain || ctx.Err() != nil {
+		// The session's server side may still be waiting on a lock or
+		// holding one; closing the socket does not end it, killing it does.
+		cctx, cancel := cleanupContext(ctx, cfg.cleanupTimeout())
+		defer cancel()
+		if kerr := killAndWait(cctx, cfg.DB, a.id); kerr != nil {
+			kerr = fmt.Errorf("kill lock session %d: %w", a.id, kerr)
+			if err == nil {
+				log.Error().Err(kerr).Msg("lock session not ended after the swap; its locks go when the server notices")
+			} else {
+				err = errors.Join(err, kerr)
+			}
 		}
-		return res, err
-	}
-	// The session's server side may still be waiting on a lock or holding
-	// one; closing the socket does not end it, killing it does.
-	cctx, cancel := cleanupContext(ctx, cfg.cleanupTimeout())
-	defer cancel()
-	if kerr := killAndWait(cctx, cfg.DB, a.id); kerr != nil {
-		err = errors.Join(err, fmt.Errorf("kill lock session %d: %w", a.id, kerr))
-	}
-	if err != nil && uncertain {
-		swapped, cerr := swappedInCatalog(cctx, cfg.DB, cfg)
-		if cerr != nil {
-			return res, errors.Join(err, cerr)
+		if err != nil && uncertain {
+			swapped, cerr := swappedInCatalog(cctx, cfg.DB, cfg)
+			if cerr != nil {
+				return res, errors.Join(err, cerr)
+			}
+			res.Swapped = swapped
 		}
-		res.Swapped = swapped
+	}
+	if err == nil {
+		log.Info().Dur("stall", res.Stall).Dur("drain", res.Drain).Msg("tables swapped")
 	}
 	return res, err
 }

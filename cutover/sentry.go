@@ -140,7 +140,7 @@ func (at *sentryAttempt) run(ctx context.Context, drain Drain) (Result, error) {
 			at.sentryMaybe = false
 		}
 		if dbconn.ErrorNumber(err) == dbconn.ErTableExists {
-			return res, fmt.Errorf("create sentry: old table name %s is taken: %w", cfg.Old, err)
+			return res, fmt.Errorf("create sentry: old table name %s is taken%s: %w", cfg.Old, at.leftover(ctx), err)
 		}
 		return at.abort(ctx, res, fmt.Errorf("create sentry: %w", err))
 	}
@@ -194,18 +194,28 @@ func (at *sentryAttempt) run(ctx context.Context, drain Drain) (Result, error) {
 	<-at.renameDone // bounded by the rename's own backstop
 	res.Stall = time.Since(at.start)
 	if at.renameErr != nil {
-		if dbconn.ErrorNumber(at.renameErr) != 0 {
-			// The server refused it, and RENAME TABLE is all or nothing.
-			at.renameStopped = true
-			return res, fmt.Errorf("rename tables: %w", classify(at.renameErr))
-		}
-		return at.settle(ctx, res, fmt.Errorf("rename tables: %w", at.renameErr))
+		// Usually the server refused it, and RENAME TABLE is all or nothing;
+		// but a rename killed by someone else while it ran may still have
+		// finished, so the catalog decides.
+		return at.settle(ctx, res, fmt.Errorf("rename tables: %w", classify(at.renameErr)))
 	}
 	at.renameStopped = true
 	res.Swapped = true
 	at.log.Info().Dur("stall", res.Stall).Dur("lock_wait", res.LockWait).Dur("drain", res.Drain).
 		Bool("lock_view", at.view != nil).Msg("tables swapped")
 	return res, nil
+}
+
+// leftover says whether the table under the old name is a sentry, which
+// only an attempt whose cleanup failed leaves behind.
+func (at *sentryAttempt) leftover(ctx context.Context) string {
+	var comment string
+	err := at.ctl.QueryRowContext(ctx, "SELECT TABLE_COMMENT FROM information_schema.TABLES "+
+		"WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?", at.cfg.Database, at.cfg.Old).Scan(&comment)
+	if err != nil || comment != sentryComment {
+		return ""
+	}
+	return " by a sentry an earlier attempt left behind (drop it once no cut-over is running)"
 }
 
 // execA runs a statement on the lock session, remembering client-side

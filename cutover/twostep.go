@@ -23,7 +23,7 @@ func TwoStep(ctx context.Context, cfg Config, drain Drain) (res Result, err erro
 	if err := cfg.validate(drain); err != nil {
 		return res, err
 	}
-	log := cfg.Logger.With().Str("component", "cutover").Str("table", cfg.Original).Logger()
+	log := cfg.Logger.With().Str("component", "cutover").Logger()
 	orig, ghost, old := cfg.table(cfg.Original), cfg.table(cfg.Ghost), cfg.table(cfg.Old)
 
 	a, err := pin(ctx, cfg.DB, cfg.lockWaitSeconds())

@@ -26,7 +26,7 @@ func (m *migrator) cutOver(ctx context.Context) error {
 	cfg := cutover.Config{
 		DB: m.write, Database: m.cfg.Database, Original: m.cfg.Table, Ghost: m.names.ghost, Old: m.names.old,
 		LockTimeout: m.cfg.CutOverLockTimeout, Flavor: m.flavor,
-		Logger: m.log.With().Str("component", "cutover").Logger(),
+		Logger: m.base,
 	}
 	swap := cutover.Atomic
 	if m.cfg.CutOver == "two-step" {

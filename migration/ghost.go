@@ -251,13 +251,13 @@ func (m *migrator) newWorkers() error {
 		Host: m.inspectCfg.Host, Port: m.inspectCfg.Port, User: m.cfg.User, Password: m.cfg.Password,
 		ServerID: m.cfg.ReplicaServerID, Flavor: m.flavor, Database: m.cfg.Database,
 		Tables: []string{m.cfg.Table, m.names.changelog},
-		Logger: m.log.With().Str("component", "binlog").Logger(),
+		Logger: m.base,
 	})
 	var err error
 	m.applier, err = applier.New(applier.Config{
 		DB: m.write, Database: m.cfg.Database, Ghost: m.names.ghost, Orig: m.orig, Mapping: m.mapping,
 		BatchSize: int(m.cfg.DMLBatchSize), Retries: int(m.cfg.DefaultRetries),
-		Logger: m.log.With().Str("component", "applier").Logger(),
+		Logger: m.base,
 	})
 	if err != nil {
 		return fmt.Errorf("applier: %w", err)
@@ -266,7 +266,7 @@ func (m *migrator) newWorkers() error {
 		DB: m.write, Database: m.cfg.Database, Original: m.cfg.Table, Ghost: m.names.ghost,
 		Orig: m.orig, Mapping: m.mapping, ChunkSize: m.cfg.ChunkSize, Retries: int(m.cfg.DefaultRetries),
 		Flavor: m.flavor, Wait: m.throttle.Wait, OnConflict: m.suspects.add,
-		Logger: m.log.With().Str("component", "copier").Logger(),
+		Logger: m.base.With().Str("component", "copier").Logger(),
 	})
 	if err != nil {
 		return fmt.Errorf("copier: %w", err)

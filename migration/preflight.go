@@ -193,6 +193,9 @@ func (m *migrator) checkPrivileges(ctx context.Context) error {
 		return nil
 	}
 	tablePrivs := []string{"SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "INDEX", "LOCK TABLES"}
+	if m.write == m.inspect {
+		return need(m.inspect, m.inspectCfg.Addr(), tablePrivs, true)
+	}
 	if err := need(m.inspect, m.inspectCfg.Addr(), []string{"SELECT"}, true); err != nil {
 		return err
 	}

@@ -3,12 +3,14 @@ package migration
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 
+	"github.com/doppel-dev/doppel/applier"
 	"github.com/doppel-dev/doppel/binlog"
 	"github.com/doppel-dev/doppel/schema"
 )
@@ -45,7 +47,7 @@ func (m *migrator) applyLoop(ctx context.Context, in <-chan binlog.Txn) error {
 		}
 		for more := true; more; {
 			if m.isDrift(txn) {
-				return fmt.Errorf("schema changed during the migration (%q in the binlog at %s); the migration cannot continue: drop the ghost and start again", txn.DDL, txn.End)
+				return fmt.Errorf("the original table's definition changed during the migration (a statement on %v in the binlog at %s); the migration cannot continue: the original is untouched, start again", txn.DDLTables, txn.End)
 			}
 			for _, ch := range txn.Changes {
 				if strings.EqualFold(ch.Table, m.cfg.Table) {
@@ -206,10 +208,10 @@ func (m *migrator) catchUp(ctx context.Context) error {
 // the collision is still in flight), so it is re-checked after catching up.
 func (m *migrator) verifySuspects(ctx context.Context) error {
 	var missing [][]any
+	var displacedErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		keys := append(m.suspects.list(), m.displaced()...)
 		missing = missing[:0]
-		for _, k := range keys {
+		for _, k := range m.suspects.list() {
 			lost, err := m.lostRow(ctx, k)
 			if err != nil {
 				return err
@@ -220,24 +222,23 @@ func (m *migrator) verifySuspects(ctx context.Context) error {
 				m.suspects.remove(k)
 			}
 		}
-		if len(missing) == 0 {
+		displacedErr = m.applier.CheckDisplaced(ctx, m.write, m.write)
+		if displacedErr != nil && !errors.Is(displacedErr, applier.ErrRowsLost) {
+			return displacedErr
+		}
+		if len(missing) == 0 && displacedErr == nil {
 			return nil
 		}
 		if err := m.catchUp(ctx); err != nil {
 			return err
 		}
 	}
-	shown := missing[:min(len(missing), 10)]
-	return fmt.Errorf("%d row(s) of the original cannot be placed in the ghost: they collide on a unique key other than %s (did the ALTER add a UNIQUE key over duplicate values?); the original is untouched and %s is kept for inspection; first keys (%s): %v",
-		len(missing), m.mapping.KeyName, m.names.ghost, strings.Join(m.mapping.KeyOrig, ","), shown)
-}
-
-func (m *migrator) displaced() [][]any {
-	var out [][]any
-	for _, k := range m.applier.Displaced() {
-		out = append(out, k.Values)
+	if displacedErr != nil {
+		return fmt.Errorf("%w; the original is untouched and %s is kept for inspection", displacedErr, m.names.ghost)
 	}
-	return out
+	shown := missing[:min(len(missing), 10)]
+	return fmt.Errorf("%d row(s) of the original cannot be copied to the ghost: they collide on a unique key other than %s (did the ALTER add a UNIQUE key over duplicate values?); the original is untouched and %s is kept for inspection; first keys (%s): %v",
+		len(missing), m.mapping.KeyName, m.names.ghost, strings.Join(m.mapping.KeyOrig, ","), shown)
 }
 
 // lostRow reports whether key is in the original but not in the ghost.

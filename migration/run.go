@@ -22,8 +22,9 @@ import (
 // migrator is the state of one Run. Workers get their own small configs;
 // only this struct sees all of them.
 type migrator struct {
-	cfg Config
-	log zerolog.Logger
+	cfg  Config
+	base zerolog.Logger // for workers, which name their own component
+	log  zerolog.Logger
 
 	inspectCfg, writeCfg dbconn.Config
 	inspect, write       *sql.DB
@@ -67,7 +68,8 @@ type Report struct {
 // Run migrates cfg.Table as cfg describes. Without cfg.Execute it is a dry
 // run: every check runs and the ALTER is proven on a throwaway ghost.
 func Run(ctx context.Context, cfg Config, log zerolog.Logger) (Report, error) {
-	m := &migrator{cfg: cfg, log: log.With().Str("component", "migration").Str("table", cfg.Database+"."+cfg.Table).Logger(),
+	base := log.With().Str("table", cfg.Database+"."+cfg.Table).Logger()
+	m := &migrator{cfg: cfg, base: base, log: base.With().Str("component", "migration").Logger(),
 		throttle: throttle.New(), started: time.Now()}
 	m.phase.Store("preflight")
 	defer m.close()
@@ -188,6 +190,9 @@ func (m *migrator) foreground(ctx context.Context) error {
 
 // close releases connections. Errors here change nothing for the caller.
 func (m *migrator) close() {
+	if m.applier != nil {
+		m.applier.Close()
+	}
 	if m.write != nil && m.write != m.inspect {
 		m.write.Close()
 	}
