@@ -1,6 +1,7 @@
 # doppel's entry points for developers and CI (.ci/run calls `make test`).
 
-GO ?= go
+# Go may be installed without being on PATH (/usr/local/go on our machines).
+GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 
 # Version stamping for `build`; a checkout without tags or commits still builds.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)

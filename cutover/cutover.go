@@ -50,7 +50,9 @@ type Config struct {
 	// seconds, so it is rounded up.
 	LockTimeout time.Duration
 	// Flavor is FlavorMariaDB or FlavorMySQL. FlavorMySQL means 8.0.13 or
-	// later (rename under LOCK TABLES); for MySQL 5.7 pass FlavorMariaDB.
+	// later (rename under LOCK TABLES). MySQL 5.7 needs the sentry scheme,
+	// FlavorMariaDB; its metadata-lock rules are the same, but that
+	// combination is not tested here.
 	Flavor string
 	Logger zerolog.Logger
 

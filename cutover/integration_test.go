@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -666,6 +667,19 @@ func TestAtomicNeverTouchesAnExistingOldTable(t *testing.T) {
 		t.Errorf("existing old table changed: %d, %v", keep, err)
 	}
 	f.exec("INSERT INTO t (id) VALUES (5000000)")
+	f.wantPoolIdle()
+}
+
+func TestAtomicLeavesALeftoverSentryAlone(t *testing.T) {
+	f := newFixture(t)
+	f.createPair("t", "_t_gho", 10)
+	f.exec("CREATE TABLE `_t_del` (id INT) COMMENT='" + sentryComment + "'")
+	_, err := Atomic(f.ctx, f.config("t", "_t_gho", "_t_del"), recordDrain(new(time.Time), 0))
+	if err == nil || !strings.Contains(err.Error(), "left behind") {
+		t.Fatalf("error %v, want one naming the leftover sentry", err)
+	}
+	// A leftover sentry may still be what keeps a stray rename from running.
+	f.wantComments(map[string]string{"t": "original", "_t_gho": "ghost", "_t_del": sentryComment})
 	f.wantPoolIdle()
 }
 

@@ -57,9 +57,18 @@ func (m *migrator) cutOver(ctx context.Context) error {
 			m.log.Info().Int("attempt", attempt).Dur("writer_stall", res.Stall).Msg("tables swapped")
 			break
 		}
+		if res.Swapped {
+			// The rename ran although the attempt could not confirm every
+			// step; the ghost is now the original, so the applier stays held.
+			return fmt.Errorf("the tables were swapped, but the cut-over lost its lock connection before it could confirm the rename ran first; rows written during the swap may be in %s instead of %s: compare them before dropping %s: %w",
+				m.names.old, m.cfg.Table, m.names.old, err)
+		}
 		m.applyConn.Store(nil)
 		if held != nil {
 			held.release()
+		}
+		if !retryable(err) {
+			return fmt.Errorf("cut-over: %w", err)
 		}
 		if ctx.Err() != nil || attempt >= attempts {
 			return fmt.Errorf("cut-over failed after %d attempt(s): %w", attempt, err)
@@ -88,12 +97,22 @@ func (m *migrator) drain(ctx context.Context, conn *sql.Conn) (*barrier, error) 
 	defer cancel()
 	b, err := m.barrier(dctx, true)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", errDrainRetry, err)
 	}
 	if d := m.applier.Displaced(); len(d) > 0 {
-		return b, fmt.Errorf("%d row(s) were displaced on a unique key while draining; checking them before the next attempt", len(d))
+		return b, fmt.Errorf("%w: %d row(s) were displaced on a unique key while draining; checking them before the next attempt", errDrainRetry, len(d))
 	}
 	return b, nil
+}
+
+// errDrainRetry marks a drain that gave up for a reason the next attempt may
+// not meet (the applier was slow, a collision needs proving outside the lock).
+var errDrainRetry = errors.New("drain did not finish")
+
+// retryable reports whether a failed attempt left everything as it was and
+// may succeed later.
+func retryable(err error) bool {
+	return errors.Is(err, cutover.ErrLockTimeout) || errors.Is(err, cutover.ErrGhostInUse) || errors.Is(err, errDrainRetry)
 }
 
 // testOnReplicaSwap proves the swap on a stopped replica and swaps back, so

@@ -304,3 +304,40 @@ func TestLossyMigrationsStopBeforeTheSwap(t *testing.T) {
 		})
 	}
 }
+
+func TestMigrateOnReplica(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	cluster := sandbox.Shared(t)
+	name, db := cluster.Primary.NewDatabase(t)
+	const rows = 20_000
+	seedLive(t, db, rows)
+	if err := cluster.WaitReplicaCaughtUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	replica, err := sql.Open("mysql", cluster.Replica.DSN(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { replica.Close() })
+	w := workload.Start(workload.Config{DB: db, Shape: workload.Live, Tables: []string{"t", "ref"}, Workers: 4, MaxID: rows})
+	t.Cleanup(w.Stop)
+	cfg := testConfig(cluster.Replica, name, "t", "ADD COLUMN extra int NOT NULL DEFAULT 3")
+	cfg.MigrateOnReplica, cfg.OkToDropTable = true, true
+	if _, err := Run(context.Background(), cfg, testLogger(t)); err != nil {
+		t.Fatalf("migration failed: %v", err)
+	}
+	w.Stop()
+	checkWriters(t, w)
+	if err := cluster.WaitReplicaCaughtUp(context.Background()); err != nil {
+		t.Fatalf("replication after --migrate-on-replica: %v", err)
+	}
+	if got := columnNames(t, replica, "t"); got != "id,uk,k,c,pad,amount,ts,extra" {
+		t.Fatalf("replica's table has columns %q", got)
+	}
+	if got := columnNames(t, db, "t"); got != "id,uk,k,c,pad,amount,ts" {
+		t.Fatalf("primary's table has columns %q; only the replica may change", got)
+	}
+	compareRows(t, replica, "SELECT id, uk, k, c, pad, amount, ts, extra FROM t ORDER BY id", "SELECT id, uk, k, c, pad, amount, ts, 3 FROM ref ORDER BY id")
+}

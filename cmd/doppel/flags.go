@@ -243,9 +243,10 @@ func refusedFlags(fs *flag.FlagSet) []string {
 
 const helpIntro = `doppel changes the schema of a live MySQL or MariaDB table without blocking
 its writers. It builds a ghost table with the new schema, copies the rows into
-it while replaying the binlog onto it, checks that both tables hold the same
-data, and swaps them. Its flags are gh-ost's. Without --execute it only checks
-that the migration can run, then exits.
+it while replaying the binlog onto it, proves no row was dropped on a unique
+key, and swaps the tables atomically. Its flags are gh-ost's. Without
+--execute it only checks that the migration can run (the ALTER is proven on a
+throwaway table), then exits.
 
 Usage:
   doppel --host=HOST --user=USER --ask-pass --database=DB --table=TABLE \
