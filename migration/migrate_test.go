@@ -197,13 +197,11 @@ func TestDryRunChangesNothing(t *testing.T) {
 	}
 }
 
-func TestTestOnReplicaLeavesBothTablesForComparison(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test")
-	}
-	cluster := sandbox.Shared(t)
+// seedWithReplica seeds a live table and its reference on the primary and
+// opens the same database on the replica once it has caught up.
+func seedWithReplica(t *testing.T, cluster *sandbox.Cluster, rows int) (string, *sql.DB, *sql.DB) {
+	t.Helper()
 	name, db := cluster.Primary.NewDatabase(t)
-	const rows = 20_000
 	seedLive(t, db, rows)
 	if err := cluster.WaitReplicaCaughtUp(context.Background()); err != nil {
 		t.Fatal(err)
@@ -213,6 +211,16 @@ func TestTestOnReplicaLeavesBothTablesForComparison(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { replica.Close() })
+	return name, db, replica
+}
+
+func TestTestOnReplicaLeavesBothTablesForComparison(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	cluster := sandbox.Shared(t)
+	const rows = 20_000
+	name, db, replica := seedWithReplica(t, cluster, rows)
 	t.Cleanup(func() {
 		if _, err := replica.Exec("START SLAVE"); err != nil {
 			t.Errorf("restart replication: %v", err)
@@ -310,17 +318,8 @@ func TestMigrateOnReplica(t *testing.T) {
 		t.Skip("integration test")
 	}
 	cluster := sandbox.Shared(t)
-	name, db := cluster.Primary.NewDatabase(t)
 	const rows = 20_000
-	seedLive(t, db, rows)
-	if err := cluster.WaitReplicaCaughtUp(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	replica, err := sql.Open("mysql", cluster.Replica.DSN(name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { replica.Close() })
+	name, db, replica := seedWithReplica(t, cluster, rows)
 	w := workload.Start(workload.Config{DB: db, Shape: workload.Live, Tables: []string{"t", "ref"}, Workers: 4, MaxID: rows})
 	t.Cleanup(w.Stop)
 	cfg := testConfig(cluster.Replica, name, "t", "ADD COLUMN extra int NOT NULL DEFAULT 3")

@@ -14,13 +14,13 @@ import (
 
 // Ranges gh-ost enforces. gh-ost clamps chunk and batch sizes into range
 // rather than refusing them, and so does doppel, so that a runbook tuned for
-// gh-ost still runs; the adjustment is logged. (Recent gh-ost releases widened
-// the ranges to 10 rows and 1000 events; these are the long-documented ones.)
+// gh-ost still runs; the adjustment is logged. These are current gh-ost's
+// ranges (its own end-to-end cases run with --chunk-size=10).
 const (
-	minChunkSize    = 100
+	minChunkSize    = 10
 	maxChunkSize    = 100000
 	minDMLBatchSize = 1
-	maxDMLBatchSize = 100
+	maxDMLBatchSize = 1000
 
 	minCutOverLockTimeout = 1
 	maxCutOverLockTimeout = 10

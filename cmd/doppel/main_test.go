@@ -517,10 +517,10 @@ func TestOutOfRangeValuesAreAdjustedAndLogged(t *testing.T) {
 		want any
 		used float64
 	}{
-		{"--chunk-size=5", "--chunk-size", func(c migration.Config) any { return c.ChunkSize }, int64(100), 100},
+		{"--chunk-size=5", "--chunk-size", func(c migration.Config) any { return c.ChunkSize }, int64(10), 10},
 		{"--chunk-size=1000000", "--chunk-size", func(c migration.Config) any { return c.ChunkSize }, int64(100000), 100000},
 		{"--dml-batch-size=0", "--dml-batch-size", func(c migration.Config) any { return c.DMLBatchSize }, int64(1), 1},
-		{"--dml-batch-size=500", "--dml-batch-size", func(c migration.Config) any { return c.DMLBatchSize }, int64(100), 100},
+		{"--dml-batch-size=5000", "--dml-batch-size", func(c migration.Config) any { return c.DMLBatchSize }, int64(1000), 1000},
 		{"--default-retries=0", "--default-retries", func(c migration.Config) any { return c.DefaultRetries }, int64(60), 60},
 		{"--cut-over-lock-timeout-seconds=30", "--cut-over-lock-timeout-seconds", func(c migration.Config) any { return c.CutOverLockTimeout }, 3 * time.Second, 3},
 		{"--cut-over-lock-timeout-seconds=0", "--cut-over-lock-timeout-seconds", func(c migration.Config) any { return c.CutOverLockTimeout }, 3 * time.Second, 3},
