@@ -30,7 +30,10 @@ type Config struct {
 	// Retries is how many times a transaction is attempted when it fails
 	// with a lock wait timeout, a deadlock or a lost connection.
 	Retries int
-	Logger  zerolog.Logger
+	// SkipStrictMode keeps the server's sql_mode instead of adding
+	// STRICT_ALL_TABLES (gh-ost's --skip-strict-mode).
+	SkipStrictMode bool
+	Logger         zerolog.Logger
 }
 
 // column is one shared column.
@@ -45,20 +48,21 @@ type column struct {
 // in commit order, which callers keep by sending a key's changes through one
 // Apply at a time.
 type Applier struct {
-	log       zerolog.Logger
-	db        *sql.DB
-	database  string
-	ghost     string
-	origTable string // quoted `db`.`orig`
-	origName  string
-	width     int // columns in a row image
-	batch     int
-	retries   int
-	cols      []column
-	key       []int // indexes into cols, in Mapping.KeyOrig order
-	keyOrig   []string
-	stmts     *statements
-	origWhere string // `k` = ? on the original table, for CheckDisplaced
+	log        zerolog.Logger
+	skipStrict bool
+	db         *sql.DB
+	database   string
+	ghost      string
+	origTable  string // quoted `db`.`orig`
+	origName   string
+	width      int // columns in a row image
+	batch      int
+	retries    int
+	cols       []column
+	key        []int // indexes into cols, in Mapping.KeyOrig order
+	keyOrig    []string
+	stmts      *statements
+	origWhere  string // `k` = ? on the original table, for CheckDisplaced
 
 	idleMu sync.Mutex
 	idle   []*session
@@ -93,17 +97,18 @@ func New(cfg Config) (*Applier, error) {
 		return nil, fmt.Errorf("new applier: batch size %d, want at least 1", cfg.BatchSize)
 	}
 	a := &Applier{
-		log:       cfg.Logger.With().Str("component", "applier").Logger(),
-		db:        cfg.DB,
-		database:  cfg.Database,
-		ghost:     cfg.Ghost,
-		origTable: schema.QuoteTable(cfg.Orig.Schema, cfg.Orig.Name),
-		origName:  cfg.Orig.Name,
-		width:     len(cfg.Orig.Columns),
-		batch:     cfg.BatchSize,
-		retries:   max(cfg.Retries, 1),
-		keyOrig:   cfg.Mapping.KeyOrig,
-		displaced: map[string]KeyValues{},
+		log:        cfg.Logger.With().Str("component", "applier").Logger(),
+		skipStrict: cfg.SkipStrictMode,
+		db:         cfg.DB,
+		database:   cfg.Database,
+		ghost:      cfg.Ghost,
+		origTable:  schema.QuoteTable(cfg.Orig.Schema, cfg.Orig.Name),
+		origName:   cfg.Orig.Name,
+		width:      len(cfg.Orig.Columns),
+		batch:      cfg.BatchSize,
+		retries:    max(cfg.Retries, 1),
+		keyOrig:    cfg.Mapping.KeyOrig,
+		displaced:  map[string]KeyValues{},
 	}
 	byName := map[string]int{}
 	for i, c := range cfg.Orig.Columns {
@@ -215,7 +220,7 @@ func (a *Applier) ApplyOn(ctx context.Context, conn *sql.Conn, changes []binlog.
 		Scan(&mode, &zone, &autocommit); err != nil {
 		return fmt.Errorf("read session settings: %w", err)
 	}
-	if _, err := conn.ExecContext(ctx, "SET SESSION autocommit = 0, sql_mode = ?, time_zone = '+00:00'", replayMode(mode)); err != nil {
+	if _, err := conn.ExecContext(ctx, "SET SESSION autocommit = 0, sql_mode = ?, time_zone = '+00:00'", replayMode(mode, a.skipStrict)); err != nil {
 		return fmt.Errorf("set replay session: %w", err)
 	}
 	defer func() {
@@ -259,16 +264,8 @@ func (a *Applier) Close() error {
 // replayMode is the sql_mode in which the original's rows are accepted as
 // they are: zero dates and zero parts of dates are rows the original already
 // holds, and an id of 0 must stay 0 rather than draw an auto-increment value.
-// Strict mode is kept, so a value the ghost cannot hold fails loudly.
-func replayMode(current string) string {
-	var out []string
-	for _, m := range strings.Split(current, ",") {
-		m = strings.TrimSpace(m)
-		switch strings.ToUpper(m) {
-		case "", "NO_ZERO_DATE", "NO_ZERO_IN_DATE", "NO_AUTO_VALUE_ON_ZERO":
-			continue
-		}
-		out = append(out, m)
-	}
-	return strings.Join(append(out, "NO_AUTO_VALUE_ON_ZERO"), ",")
+// Strict mode is added (unless --skip-strict-mode), so a value the ghost
+// cannot hold fails loudly instead of being truncated.
+func replayMode(current string, skipStrict bool) string {
+	return dbconn.ModePolicy{AllowZeroInDate: true, SkipStrict: skipStrict}.Apply(current)
 }

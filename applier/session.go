@@ -71,7 +71,7 @@ func (a *Applier) acquire(ctx context.Context) (*session, error) {
 		conn.Close()
 		return nil, fmt.Errorf("read sql_mode: %w", err)
 	}
-	if _, err := conn.ExecContext(ctx, "SET SESSION autocommit = 0, sql_mode = ?, time_zone = '+00:00'", replayMode(mode)); err != nil {
+	if _, err := conn.ExecContext(ctx, "SET SESSION autocommit = 0, sql_mode = ?, time_zone = '+00:00'", replayMode(mode, a.skipStrict)); err != nil {
 		s := &session{conn: conn}
 		a.discard(s)
 		return nil, fmt.Errorf("set replay session: %w", err)

@@ -796,3 +796,25 @@ func TestStalledConsumerLosesNothing(t *testing.T) {
 		t.Errorf("%d dials: a slow consumer tripped the read timeout", d.dials)
 	}
 }
+
+// --gtid: the stream is requested by GTID set, and the same transactions
+// arrive, whole and in order, with the same end positions.
+func TestStreamByGTID(t *testing.T) {
+	c := sandbox.Shared(t)
+	name, db := c.Primary.NewDatabase(t)
+	exec(t, db, "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20))", "CREATE TABLE other (id INT PRIMARY KEY)")
+	start := currentPos(t, db)
+	s := newTestStreamer(t, c.Primary, name, "t")
+	s.cfg.UseGTID = true
+	r := startStream(t, s, start)
+	exec(t, db, "INSERT INTO other VALUES (1)")
+	inTxn(t, db, "INSERT INTO t VALUES (1, 'a'), (2, 'b')", "UPDATE t SET v = 'c' WHERE id = 1")
+	exec(t, db, "DELETE FROM t WHERE id = 2")
+	first, second := r.next(t), r.next(t)
+	if len(first.Changes) != 3 || first.Changes[2].Kind != Update || len(second.Changes) != 1 || second.Changes[0].Kind != Delete {
+		t.Fatalf("transactions %+v then %+v", first, second)
+	}
+	if want := currentPos(t, db); !samePosition(t, second.End, want) {
+		t.Fatalf("last txn ends at %v; server status says %v", second.End, want)
+	}
+}

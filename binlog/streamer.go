@@ -34,6 +34,12 @@ type Config struct {
 	// MaxReconnectAttempts bounds how often go-mysql re-dials a broken stream
 	// (one second apart) before Run fails; zero means DefaultMaxReconnectAttempts.
 	MaxReconnectAttempts int
+
+	// UseGTID asks the server for the stream by the start position's GTID
+	// set instead of its file and offset (gh-ost's --gtid). The GTID names
+	// the same point on every server of the topology, so it survives a
+	// binlog file rename or a failover; the file is still used for logs.
+	UseGTID bool
 }
 
 // Defaults for the stream connection.
@@ -148,7 +154,16 @@ func (s *Streamer) Run(ctx context.Context, start Position, out chan<- Txn) erro
 	// Close stops go-mysql's reader goroutine and waits for it.
 	defer syncer.Close()
 
-	stream, err := syncer.StartSync(mysql.Position{Name: start.File, Pos: start.Pos})
+	var stream *replication.BinlogStreamer
+	if s.cfg.UseGTID {
+		var set mysql.GTIDSet
+		if set, err = mysql.ParseGTIDSet(s.cfg.Flavor, start.GTID); err != nil {
+			return fmt.Errorf("stream binlog by gtid: start gtid %q: %w", start.GTID, err)
+		}
+		stream, err = syncer.StartSyncGTID(set)
+	} else {
+		stream, err = syncer.StartSync(mysql.Position{Name: start.File, Pos: start.Pos})
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("start binlog stream: %w", ctx.Err())

@@ -35,7 +35,10 @@ type Config struct {
 	// because they collided with another row on a unique key other than the
 	// migration key. The caller must prove each one later or fail.
 	OnConflict func(keys [][]any)
-	Logger     zerolog.Logger
+	// SkipStrictMode keeps the server's sql_mode instead of adding
+	// STRICT_ALL_TABLES (gh-ost's --skip-strict-mode).
+	SkipStrictMode bool
+	Logger         zerolog.Logger
 }
 
 // Chunk is one key range: (Low, High] on the migration key, or [Low, High]
@@ -54,6 +57,7 @@ type Copier struct {
 	done      atomic.Bool
 	insertSQL string // prefix; the WHERE range is appended per shape
 	lockSQL   string
+	sqlMode   string // set on every chunk's session; read once in Run
 }
 
 // New validates cfg.
@@ -104,6 +108,13 @@ func (c *Copier) Done() bool { return c.done.Load() }
 // Run copies every row whose key is at most the table's maximum key at the
 // time Run starts.
 func (c *Copier) Run(ctx context.Context) error {
+	var mode string
+	if err := c.cfg.DB.QueryRowContext(ctx, "SELECT @@SESSION.sql_mode").Scan(&mode); err != nil {
+		return fmt.Errorf("read sql_mode: %w", err)
+	}
+	// Rows are copied as the original holds them (zero dates included);
+	// see dbconn.ModePolicy.
+	c.sqlMode = dbconn.ModePolicy{AllowZeroInDate: true, SkipStrict: c.cfg.SkipStrictMode}.Apply(mode)
 	lo, hi, err := c.bounds(ctx)
 	if err != nil {
 		return err
@@ -181,7 +192,7 @@ func (c *Copier) copyChunk(ctx context.Context, ch Chunk) error {
 			return err
 		}
 		defer conn.Close()
-		if err := prepareSession(ctx, conn, c.cfg.ChunkSize); err != nil {
+		if err := c.prepareSession(ctx, conn); err != nil {
 			return err
 		}
 		res, err := conn.ExecContext(ctx, q, args...)
@@ -203,13 +214,12 @@ func (c *Copier) copyChunk(ctx context.Context, ch Chunk) error {
 	return nil
 }
 
-// prepareSession makes the chunk's session copy values verbatim: a zero id
-// stays zero instead of drawing an auto-increment value, and every warning of
-// the chunk is kept so none is judged unseen.
-func prepareSession(ctx context.Context, conn *sql.Conn, chunk int64) error {
-	maxErr := min(max(chunk*2, 1000), 65535)
-	_, err := conn.ExecContext(ctx, fmt.Sprintf(
-		"SET SESSION sql_mode = CONCAT_WS(',', @@session.sql_mode, 'NO_AUTO_VALUE_ON_ZERO'), SESSION max_error_count = %d", maxErr))
+// prepareSession makes the chunk's session copy values verbatim (a zero id
+// stays zero instead of drawing an auto-increment value) and keeps every
+// warning of the chunk, so none is judged unseen.
+func (c *Copier) prepareSession(ctx context.Context, conn *sql.Conn) error {
+	maxErr := min(max(c.cfg.ChunkSize*2, 1000), 65535)
+	_, err := conn.ExecContext(ctx, fmt.Sprintf("SET SESSION sql_mode = ?, SESSION max_error_count = %d", maxErr), c.sqlMode)
 	return err
 }
 

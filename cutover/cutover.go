@@ -56,9 +56,11 @@ type Config struct {
 	Flavor string
 	Logger zerolog.Logger
 
-	// noLockView makes the attempt ignore metadata_lock_info, so that tests
-	// exercise the probe alone.
-	noLockView bool
+	// SkipLockView makes the attempt neither install nor read
+	// metadata_lock_info (gh-ost's --skip-metadata-lock-check). Safety does
+	// not depend on it: the queue probe decides; the view only fails fast on
+	// a long-held ghost and names the holder in errors.
+	SkipLockView bool
 }
 
 // Drain is called while writers to Original are blocked. It must return

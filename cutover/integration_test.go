@@ -328,8 +328,8 @@ func TestAtomicHammer(t *testing.T) {
 		rounds = 3
 	}
 	cases := []struct {
-		name, orig string
-		noLockView bool
+		name, orig   string
+		SkipLockView bool
 	}{
 		{"ghost sorts before the original, with the lock view", "t", false},
 		{"ghost sorts before the original, probe only", "t", true},
@@ -344,7 +344,7 @@ func TestAtomicHammer(t *testing.T) {
 			f.createPair(tc.orig, ghost, 1000)
 			h := f.startHammer(tc.orig, 8, 1000)
 			cfg := f.config(tc.orig, ghost, old)
-			cfg.noLockView = tc.noLockView
+			cfg.SkipLockView = tc.SkipLockView
 			var worst, worstStall time.Duration
 			for round := range rounds {
 				var drainAt time.Time
@@ -391,8 +391,8 @@ func TestAtomicHammerWithGhostReaders(t *testing.T) {
 	if testing.Short() {
 		swaps = 2
 	}
-	for _, noLockView := range []bool{false, true} {
-		t.Run(fmt.Sprintf("noLockView=%v", noLockView), func(t *testing.T) {
+	for _, skipLockView := range []bool{false, true} {
+		t.Run(fmt.Sprintf("SkipLockView=%v", skipLockView), func(t *testing.T) {
 			f := newFixture(t)
 			f.createPair("t", "_t_gho", 1000)
 			h := f.startHammer("t", 8, 1000)
@@ -422,7 +422,7 @@ func TestAtomicHammerWithGhostReaders(t *testing.T) {
 			defer func() { close(stopReaders); _ = readers.Wait() }()
 
 			cfg := f.config("t", "_t_gho", "_t_del")
-			cfg.noLockView = noLockView
+			cfg.SkipLockView = skipLockView
 			cfg.LockTimeout = time.Second
 			failures := map[string]int{}
 			for done := 0; done < swaps; {
@@ -471,10 +471,10 @@ func errorKind(err error) string {
 
 func TestAtomicFailsCleanlyWhileAnotherSessionHoldsTheGhost(t *testing.T) {
 	cases := []struct {
-		name       string
-		noLockView bool
-		heldFor    time.Duration // how long the ghost was held before the attempt
-		fast       bool          // the attempt must give up well before the lock timeout
+		name         string
+		SkipLockView bool
+		heldFor      time.Duration // how long the ghost was held before the attempt
+		fast         bool          // the attempt must give up well before the lock timeout
 	}{
 		{"probe only", true, 0, false},
 		{"lock view, holder appears with the attempt", false, 0, false},
@@ -500,7 +500,7 @@ func TestAtomicFailsCleanlyWhileAnotherSessionHoldsTheGhost(t *testing.T) {
 			time.Sleep(tc.heldFor)
 
 			cfg := f.config("t", "_t_gho", "_t_del")
-			cfg.noLockView = tc.noLockView
+			cfg.SkipLockView = tc.SkipLockView
 			cfg.LockTimeout = time.Second
 			var drainAt time.Time
 			start := time.Now()
@@ -512,7 +512,7 @@ func TestAtomicFailsCleanlyWhileAnotherSessionHoldsTheGhost(t *testing.T) {
 			if !errors.Is(err, ErrLockTimeout) && !errors.Is(err, ErrGhostInUse) {
 				t.Errorf("error %v: want ErrLockTimeout or ErrGhostInUse", err)
 			}
-			if !tc.noLockView && !errors.Is(err, ErrGhostInUse) {
+			if !tc.SkipLockView && !errors.Is(err, ErrGhostInUse) {
 				t.Errorf("error %v: with the lock view it should name the holder", err)
 			}
 			if tc.fast && returned.Sub(start) > cfg.LockTimeout/2 {
@@ -546,8 +546,8 @@ func TestAtomicFailsCleanlyWhileAnotherSessionHoldsTheGhost(t *testing.T) {
 // that released the original as soon as the rename was queued somewhere
 // would let writers into the original first and lose their rows.
 func TestAtomicWaitsOutAGhostHolderThatLetsGo(t *testing.T) {
-	for _, noLockView := range []bool{true, false} {
-		t.Run(fmt.Sprintf("noLockView=%v", noLockView), func(t *testing.T) {
+	for _, SkipLockView := range []bool{true, false} {
+		t.Run(fmt.Sprintf("SkipLockView=%v", SkipLockView), func(t *testing.T) {
 			f := newFixture(t)
 			f.createPair("t", "_t_gho", 100)
 			h := f.startHammer("t", 8, 100)
@@ -563,7 +563,7 @@ func TestAtomicWaitsOutAGhostHolderThatLetsGo(t *testing.T) {
 			defer func() { _ = commit.Wait() }()
 
 			cfg := f.config("t", "_t_gho", "_t_del")
-			cfg.noLockView = noLockView
+			cfg.SkipLockView = SkipLockView
 			cfg.LockTimeout = 3 * time.Second
 			var drainAt time.Time
 			res, err := Atomic(f.ctx, cfg, func(ctx context.Context, conn *sql.Conn) error {
@@ -769,16 +769,16 @@ func TestTwoStepPutsTheOriginalBackWhenTheGhostIsHeld(t *testing.T) {
 	cfg := f.config("t", "_t_gho", "_t_del")
 	cfg.LockTimeout = time.Second
 	time.Sleep(cfg.LockTimeout) // old enough for the lock view to refuse before renaming
-	for _, noLockView := range []bool{false, true} {
-		cfg.noLockView = noLockView
+	for _, SkipLockView := range []bool{false, true} {
+		cfg.SkipLockView = SkipLockView
 		res, err := TwoStep(f.ctx, cfg, recordDrain(new(time.Time), 0))
 		if err == nil || res.Swapped {
-			t.Fatalf("noLockView=%v: swapped while the ghost was held: %v", noLockView, err)
+			t.Fatalf("SkipLockView=%v: swapped while the ghost was held: %v", SkipLockView, err)
 		}
 		if !errors.Is(err, ErrLockTimeout) && !errors.Is(err, ErrGhostInUse) {
-			t.Errorf("noLockView=%v: error %v, want a retryable one", noLockView, err)
+			t.Errorf("SkipLockView=%v: error %v, want a retryable one", SkipLockView, err)
 		}
-		t.Logf("noLockView=%v: %v", noLockView, err)
+		t.Logf("SkipLockView=%v: %v", SkipLockView, err)
 		f.wantComments(map[string]string{"t": "original", "_t_gho": "ghost", "_t_del": ""})
 		f.wantPoolIdle()
 	}

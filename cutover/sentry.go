@@ -124,7 +124,7 @@ func (at *sentryAttempt) preflight(ctx context.Context) error {
 		return fmt.Errorf("max_write_lock_count is %d: queued writers could overtake the rename; "+
 			"raise it to at least %d or use the two-step cut-over", n, minWriteLockCount)
 	}
-	if !at.cfg.noLockView {
+	if !at.cfg.SkipLockView {
 		at.view = openLockView(ctx, at.ctl, at.cfg.Database, at.log)
 	}
 	return nil

@@ -62,7 +62,7 @@ func TwoStep(ctx context.Context, cfg Config, drain Drain) (res Result, err erro
 	}
 
 	var view *lockView
-	if !cfg.noLockView && cfg.Flavor == FlavorMariaDB {
+	if !cfg.SkipLockView && cfg.Flavor == FlavorMariaDB {
 		view = openLockView(ctx, r.conn, cfg.Database, log)
 	}
 

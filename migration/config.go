@@ -44,6 +44,37 @@ type Config struct {
 	ApproveRenamedColumns bool
 	SkipRenamedColumns    bool
 
+	// Triggers (gh-ost's --include-triggers, --trigger-suffix,
+	// --remove-trigger-suffix-if-exists): the original's triggers are created
+	// on the ghost during cut-over, named with the suffix added (or removed,
+	// when the name already ends with it and RemoveTriggerSuffix is set).
+	IncludeTriggers     bool
+	TriggerSuffix       string
+	RemoveTriggerSuffix bool
+
+	// DiscardForeignKeys migrates a table that references others; the new
+	// table has no foreign keys. SkipForeignKeyChecks skips looking for
+	// foreign keys at all (the operator asserts there are none).
+	DiscardForeignKeys   bool
+	SkipForeignKeyChecks bool
+
+	// AllowZeroInDate lets the ghost's definition hold zero dates;
+	// SkipStrictMode keeps the server's sql_mode for copy and apply instead
+	// of adding STRICT_ALL_TABLES.
+	AllowZeroInDate bool
+	SkipStrictMode  bool
+
+	// AllowNullableUniqueKey accepts a unique key with nullable columns as
+	// the migration key, provided no key column holds NULL.
+	AllowNullableUniqueKey bool
+
+	// GTID streams the binlog by GTID position instead of file and offset.
+	GTID bool
+
+	// AnalyzeGhostTable runs ANALYZE TABLE on the ghost before cut-over, so
+	// the swapped-in table starts with fresh index statistics.
+	AnalyzeGhostTable bool
+
 	// StatusInterval is how often the status line is logged.
 	StatusInterval time.Duration
 }

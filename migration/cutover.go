@@ -20,6 +20,11 @@ func (m *migrator) cutOver(ctx context.Context) error {
 			return err
 		}
 	}
+	if m.cfg.AnalyzeGhostTable {
+		if err := m.analyzeGhost(ctx); err != nil {
+			return err
+		}
+	}
 	if m.cfg.TestOnReplica {
 		return m.testOnReplicaSwap(ctx)
 	}
@@ -65,6 +70,10 @@ func (m *migrator) cutOver(ctx context.Context) error {
 		}
 		m.applyConn.Store(nil)
 		if held != nil {
+			// Triggers on the ghost would fire for replayed changes.
+			if derr := m.dropGhostTriggers(ctx); derr != nil {
+				return fmt.Errorf("cut-over attempt failed (%v), and then: %w", err, derr)
+			}
 			held.release()
 		}
 		if !retryable(err) {
@@ -102,7 +111,17 @@ func (m *migrator) drain(ctx context.Context, conn *sql.Conn) (*barrier, error) 
 	if d := m.applier.Displaced(); len(d) > 0 {
 		return b, fmt.Errorf("%w: %d row(s) were displaced on a unique key while draining; checking them before the next attempt", errDrainRetry, len(d))
 	}
-	return b, nil
+	return b, m.createGhostTriggers(ctx, conn)
+}
+
+// analyzeGhost refreshes the ghost's index statistics, so the table that is
+// swapped in does not start with the optimizer guessing.
+func (m *migrator) analyzeGhost(ctx context.Context) error {
+	if _, err := m.write.ExecContext(ctx, "ANALYZE TABLE "+schema.QuoteTable(m.cfg.Database, m.names.ghost)); err != nil {
+		return fmt.Errorf("analyze ghost table: %w", err)
+	}
+	m.log.Info().Msg("ghost table analyzed")
+	return nil
 }
 
 // errDrainRetry marks a drain that gave up for a reason the next attempt may
@@ -123,6 +142,9 @@ func (m *migrator) testOnReplicaSwap(ctx context.Context) error {
 		return err
 	}
 	_ = b // held until the migration stops: nothing more may reach the ghost
+	if err := m.createGhostTriggers(ctx, nil); err != nil {
+		return err
+	}
 	t, g, o := schema.QuoteTable(m.cfg.Database, m.cfg.Table), schema.QuoteTable(m.cfg.Database, m.names.ghost), schema.QuoteTable(m.cfg.Database, m.names.old)
 	q := fmt.Sprintf("RENAME TABLE %s TO %s, %s TO %s, %s TO %s, %s TO %s", t, o, g, t, t, g, o, t)
 	if _, err := m.write.ExecContext(ctx, q); err != nil {

@@ -5,11 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/doppel-dev/doppel/applier"
 	"github.com/doppel-dev/doppel/binlog"
 	"github.com/doppel-dev/doppel/copier"
+	"github.com/doppel-dev/doppel/dbconn"
 	"github.com/doppel-dev/doppel/schema"
 )
 
@@ -104,8 +106,13 @@ func (m *migrator) createGhost(ctx context.Context) error {
 			return err
 		}
 	}
+	conn, err := m.ddlSession(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
 	q := fmt.Sprintf("CREATE TABLE %s LIKE %s", schema.QuoteTable(m.cfg.Database, ghost), schema.QuoteTable(m.cfg.Database, m.cfg.Table))
-	if _, err := m.write.ExecContext(ctx, q); err != nil {
+	if _, err := conn.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("create ghost table: %w", err)
 	}
 	m.log.Info().Str("ghost", ghost).Msg("ghost table created")
@@ -118,7 +125,7 @@ func (m *migrator) createGhost(ctx context.Context) error {
 		return err
 	}
 	alter := fmt.Sprintf("ALTER TABLE %s %s", schema.QuoteTable(m.cfg.Database, ghost), m.alter.Text)
-	if _, err := m.write.ExecContext(ctx, alter); err != nil {
+	if _, err := conn.ExecContext(ctx, alter); err != nil {
 		return fail(refuse("the ALTER fails on the ghost table: %v; the original is untouched — fix --alter", err))
 	}
 	g, err := schema.LoadTable(ctx, m.write, m.cfg.Database, ghost)
@@ -126,17 +133,43 @@ func (m *migrator) createGhost(ctx context.Context) error {
 		return fail(fmt.Errorf("load ghost table: %w", err))
 	}
 	m.ghost = g
-	mp, err := schema.Map(m.orig, g, m.alter, schema.MapOptions{ApproveRenamed: m.cfg.ApproveRenamedColumns, SkipRenamed: m.cfg.SkipRenamedColumns})
+	mp, err := schema.Map(m.orig, g, m.alter, schema.MapOptions{ApproveRenamed: m.cfg.ApproveRenamedColumns,
+		SkipRenamed: m.cfg.SkipRenamedColumns, AllowNullableKey: m.cfg.AllowNullableUniqueKey})
 	if err != nil {
 		return fail(refuse("%v", err))
 	}
 	m.mapping = mp
+	if err := m.checkNullableKey(ctx); err != nil {
+		return fail(err)
+	}
 	m.log.Info().Strs("shared_columns", mp.OrigColumns).Str("key", mp.KeyName).Strs("key_columns", mp.KeyOrig).
 		Strs("dropped", m.alter.Dropped).Strs("added", m.alter.Added).Msg("ALTER analysed")
 	if !m.cfg.Execute {
 		m.names.ghost = ghost
 	}
 	return nil
+}
+
+// ddlSession is a connection for the ghost's DDL. Its sql_mode is the
+// server's, minus the zero-date checks with --allow-zero-in-date, so a table
+// whose definition holds zero dates can be rebuilt when the operator says so.
+func (m *migrator) ddlSession(ctx context.Context) (*sql.Conn, error) {
+	conn, err := m.write.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("ghost ddl session: %w", err)
+	}
+	if m.cfg.AllowZeroInDate {
+		var mode string
+		err := conn.QueryRowContext(ctx, "SELECT @@SESSION.sql_mode").Scan(&mode)
+		if err == nil {
+			_, err = conn.ExecContext(ctx, "SET SESSION sql_mode = ?", dbconn.ModePolicy{AllowZeroInDate: true, SkipStrict: true}.Apply(mode))
+		}
+		if err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("ghost ddl session: set sql_mode: %w", err)
+		}
+	}
+	return conn, nil
 }
 
 // finishDryRun drops the throwaway ghost and reports what a run would do.
@@ -247,16 +280,23 @@ func (m *migrator) countRows(ctx context.Context) error {
 }
 
 func (m *migrator) newWorkers() error {
+	for _, k := range m.mapping.KeyOrig {
+		for i, c := range m.orig.Columns {
+			if strings.EqualFold(c.Name, k) {
+				m.keyPos = append(m.keyPos, i)
+			}
+		}
+	}
 	m.streamer = binlog.New(binlog.Config{
 		Host: m.inspectCfg.Host, Port: m.inspectCfg.Port, User: m.cfg.User, Password: m.cfg.Password,
 		ServerID: m.cfg.ReplicaServerID, Flavor: m.flavor, Database: m.cfg.Database,
-		Tables: []string{m.cfg.Table, m.names.changelog},
+		Tables: []string{m.cfg.Table, m.names.changelog}, UseGTID: m.cfg.GTID,
 		Logger: m.base,
 	})
 	var err error
 	m.applier, err = applier.New(applier.Config{
 		DB: m.write, Database: m.cfg.Database, Ghost: m.names.ghost, Orig: m.orig, Mapping: m.mapping,
-		BatchSize: int(m.cfg.DMLBatchSize), Retries: int(m.cfg.DefaultRetries),
+		BatchSize: int(m.cfg.DMLBatchSize), Retries: int(m.cfg.DefaultRetries), SkipStrictMode: m.cfg.SkipStrictMode,
 		Logger: m.base,
 	})
 	if err != nil {
@@ -265,7 +305,7 @@ func (m *migrator) newWorkers() error {
 	m.copier, err = copier.New(copier.Config{
 		DB: m.write, Database: m.cfg.Database, Original: m.cfg.Table, Ghost: m.names.ghost,
 		Orig: m.orig, Mapping: m.mapping, ChunkSize: m.cfg.ChunkSize, Retries: int(m.cfg.DefaultRetries),
-		Flavor: m.flavor, Wait: m.throttle.Wait, OnConflict: m.suspects.add,
+		Flavor: m.flavor, Wait: m.throttle.Wait, OnConflict: m.suspects.add, SkipStrictMode: m.cfg.SkipStrictMode,
 		Logger: m.base.With().Str("component", "copier").Logger(),
 	})
 	if err != nil {

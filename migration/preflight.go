@@ -157,6 +157,15 @@ func (m *migrator) checkBinlog(ctx context.Context) error {
 	if !strings.EqualFold(image, "FULL") {
 		return refuse("%s has binlog_row_image=%s; doppel needs FULL row images: SET GLOBAL binlog_row_image='FULL'", host, image)
 	}
+	if m.cfg.GTID && m.flavor == "mysql" {
+		var mode string
+		if err := m.inspect.QueryRowContext(ctx, "SELECT @@global.gtid_mode").Scan(&mode); err != nil {
+			return fmt.Errorf("read gtid_mode: %w", err)
+		}
+		if !strings.EqualFold(mode, "ON") {
+			return refuse("--gtid needs gtid_mode=ON on %s (it is %s); drop --gtid to stream by file and position", host, mode)
+		}
+	}
 	if m.isReplica && logSlaveUpdates != 1 {
 		return refuse("%s is a replica with log_slave_updates=OFF, so its binlog lacks the primary's changes; enable log_slave_updates or point --host at the primary with --allow-on-master", host)
 	}
@@ -273,26 +282,68 @@ func (m *migrator) checkTable(ctx context.Context) error {
 	if e := strings.ToLower(t.Engine); e != "" && e != strings.ToLower(m.cfg.StorageEngine) {
 		return refuse("%s.%s uses engine %s, but --storage-engine=%s; doppel migrates InnoDB tables", m.cfg.Database, m.cfg.Table, t.Engine, m.cfg.StorageEngine)
 	}
+	if err := m.checkForeignKeys(ctx); err != nil {
+		return err
+	}
+	return m.checkTriggers(ctx)
+}
+
+// checkForeignKeys refuses tables other tables reference (swapping would
+// leave those pointing at the old table), and tables that reference others
+// unless the operator accepts losing those keys.
+func (m *migrator) checkForeignKeys(ctx context.Context) error {
+	if m.cfg.SkipForeignKeyChecks {
+		m.log.Warn().Msg("--skip-foreign-key-checks: not looking for foreign keys; the operator asserts there are none")
+		return nil
+	}
 	fks, err := schema.ForeignKeys(ctx, m.write, m.cfg.Database, m.cfg.Table)
 	if err != nil {
 		return err
 	}
-	if len(fks) > 0 {
-		var names []string
-		for _, fk := range fks {
-			names = append(names, fmt.Sprintf("%s (%s.%s → %s.%s)", fk.Name, fk.ChildSchema, fk.ChildTable, fk.ParentSchema, fk.ParentTable))
+	var parent, child []string
+	for _, fk := range fks {
+		desc := fmt.Sprintf("%s (%s.%s → %s.%s)", fk.Name, fk.ChildSchema, fk.ChildTable, fk.ParentSchema, fk.ParentTable)
+		if fk.ParentSchema == m.cfg.Database && fk.ParentTable == m.cfg.Table {
+			parent = append(parent, desc)
+		} else {
+			child = append(child, desc)
 		}
-		return refuse("%s.%s takes part in foreign keys, which doppel does not migrate yet: %s; drop them first or use ALTER TABLE directly",
-			m.cfg.Database, m.cfg.Table, strings.Join(names, ", "))
 	}
-	trg, err := schema.Triggers(ctx, m.write, m.cfg.Database, m.cfg.Table)
-	if err != nil {
-		return err
+	if len(parent) > 0 {
+		return refuse("Parent-side foreign keys are not supported: other tables reference %s.%s (%s); after a swap they would point at the old table. Drop them first",
+			m.cfg.Database, m.cfg.Table, strings.Join(parent, ", "))
 	}
-	if len(trg) > 0 {
-		return refuse("%s.%s has triggers, which doppel does not migrate yet: %s; drop them first and recreate them after the migration",
-			m.cfg.Database, m.cfg.Table, strings.Join(trg, ", "))
+	if len(child) == 0 {
+		return nil
 	}
+	if !m.cfg.DiscardForeignKeys {
+		return refuse("%s.%s has foreign keys: %s; doppel cannot recreate them on the new table. Pass --discard-foreign-keys to migrate without them (the new table will have none), or drop them first",
+			m.cfg.Database, m.cfg.Table, strings.Join(child, ", "))
+	}
+	m.log.Warn().Strs("foreign_keys", child).Msg("--discard-foreign-keys: the migrated table will have no foreign keys")
+	return nil
+}
+
+// checkNullableKey proves a nullable migration key holds no NULL: rows
+// with NULL keys cannot be told apart, so they could be duplicated or lost.
+func (m *migrator) checkNullableKey(ctx context.Context) error {
+	if m.mapping == nil || !m.mapping.KeyNullable {
+		return nil
+	}
+	var conds []string
+	for _, c := range m.mapping.KeyOrig {
+		conds = append(conds, schema.QuoteIdent(c)+" IS NULL")
+	}
+	var n int
+	q := fmt.Sprintf("SELECT COUNT(*) FROM (SELECT 1 FROM %s WHERE %s LIMIT 1) x", schema.QuoteTable(m.cfg.Database, m.cfg.Table), strings.Join(conds, " OR "))
+	if err := m.write.QueryRowContext(ctx, q).Scan(&n); err != nil {
+		return fmt.Errorf("look for NULL keys: %w", err)
+	}
+	if n > 0 {
+		return refuse("the migration key %s of %s.%s has NULL values; rows with NULL keys cannot be migrated safely even with --allow-nullable-unique-key: give the table a NOT NULL unique key",
+			m.mapping.KeyName, m.cfg.Database, m.cfg.Table)
+	}
+	m.log.Warn().Str("key", m.mapping.KeyName).Msg("--allow-nullable-unique-key: migrating on a nullable unique key; it holds no NULL now, and a change that writes one stops the migration")
 	return nil
 }
 

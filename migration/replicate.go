@@ -51,6 +51,9 @@ func (m *migrator) applyLoop(ctx context.Context, in <-chan binlog.Txn) error {
 			}
 			for _, ch := range txn.Changes {
 				if strings.EqualFold(ch.Table, m.cfg.Table) {
+					if err := m.checkKeyNotNull(ch); err != nil {
+						return err
+					}
 					pending = append(pending, ch)
 					continue
 				}
@@ -79,6 +82,23 @@ func (m *migrator) applyLoop(ctx context.Context, in <-chan binlog.Txn) error {
 			return err
 		}
 	}
+}
+
+// checkKeyNotNull stops the migration when a change writes NULL into a
+// nullable migration key (--allow-nullable-unique-key): such rows cannot be
+// told apart, so replaying them could duplicate or lose rows.
+func (m *migrator) checkKeyNotNull(ch binlog.RowChange) error {
+	if !m.mapping.KeyNullable {
+		return nil
+	}
+	for _, img := range [][]any{ch.Before, ch.After} {
+		for _, i := range m.keyPos {
+			if img != nil && i < len(img) && img[i] == nil {
+				return fmt.Errorf("a change wrote NULL into the nullable migration key %s; rows with NULL keys cannot be migrated safely: the original is untouched, give the table a NOT NULL unique key", m.mapping.KeyName)
+			}
+		}
+	}
+	return nil
 }
 
 // isDrift reports whether txn changed the original table's definition (or

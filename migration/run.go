@@ -51,6 +51,8 @@ type migrator struct {
 
 	barriers barrierSet
 	suspects suspectSet
+	triggers []ghostTrigger
+	keyPos   []int // positions of the migration key's columns in a row image
 
 	report Report
 }

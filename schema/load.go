@@ -395,32 +395,49 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// Triggers returns the names of the triggers defined on the table.
-func Triggers(ctx context.Context, db *sql.DB, database, table string) ([]string, error) {
+// Trigger is one trigger of a table, with what it takes to create it again
+// on another table.
+type Trigger struct {
+	Name      string
+	Timing    string // BEFORE or AFTER
+	Event     string // INSERT, UPDATE or DELETE
+	Statement string // the body, as ACTION_STATEMENT holds it
+	SQLMode   string // the sql_mode it was created under, and must be again
+	Order     int    // ACTION_ORDER among triggers of the same timing and event
+}
+
+// Triggers returns the triggers defined on the table, in the order they
+// must be created again to keep their firing order.
+func Triggers(ctx context.Context, db *sql.DB, database, table string) ([]Trigger, error) {
+	fail := func(err error) ([]Trigger, error) {
+		return nil, fmt.Errorf("triggers of %s: %w", QuoteTable(database, table), err)
+	}
 	same, err := nameMatcher(ctx, db)
 	if err != nil {
-		return nil, fmt.Errorf("triggers of %s: %w", QuoteTable(database, table), err)
+		return fail(err)
 	}
-	rows, err := db.QueryContext(ctx, `SELECT EVENT_OBJECT_SCHEMA, EVENT_OBJECT_TABLE, TRIGGER_NAME
+	rows, err := db.QueryContext(ctx, `SELECT EVENT_OBJECT_SCHEMA, EVENT_OBJECT_TABLE, TRIGGER_NAME,
+			ACTION_TIMING, EVENT_MANIPULATION, ACTION_STATEMENT, SQL_MODE, ACTION_ORDER
 		FROM information_schema.TRIGGERS
 		WHERE EVENT_OBJECT_SCHEMA = ? AND EVENT_OBJECT_TABLE = ?
-		ORDER BY TRIGGER_NAME`, database, table)
+		ORDER BY ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER, TRIGGER_NAME`, database, table)
 	if err != nil {
-		return nil, fmt.Errorf("triggers of %s: %w", QuoteTable(database, table), err)
+		return fail(err)
 	}
 	defer rows.Close()
-	var names []string
+	var out []Trigger
 	for rows.Next() {
-		var schemaName, tableName, name string
-		if err := rows.Scan(&schemaName, &tableName, &name); err != nil {
-			return nil, fmt.Errorf("triggers of %s: %w", QuoteTable(database, table), err)
+		var schemaName, tableName string
+		var tr Trigger
+		if err := rows.Scan(&schemaName, &tableName, &tr.Name, &tr.Timing, &tr.Event, &tr.Statement, &tr.SQLMode, &tr.Order); err != nil {
+			return fail(err)
 		}
 		if same(schemaName, database) && same(tableName, table) {
-			names = append(names, name)
+			out = append(out, tr)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("triggers of %s: %w", QuoteTable(database, table), err)
+		return fail(err)
 	}
-	return names, nil
+	return out, nil
 }

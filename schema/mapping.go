@@ -74,12 +74,13 @@ func checkRenames(orig *Table, a *Alter, opts MapOptions) error {
 // sharing records, per lower-cased original column, where its data goes or
 // why it goes nowhere.
 type sharing struct {
-	ghostOf map[string]*Column
-	why     map[string]string
+	ghostOf       map[string]*Column
+	why           map[string]string
+	allowNullable bool // MapOptions.AllowNullableKey
 }
 
 func shareColumns(orig, ghost *Table, a *Alter, opts MapOptions) (sharing, error) {
-	s := sharing{ghostOf: map[string]*Column{}, why: map[string]string{}}
+	s := sharing{ghostOf: map[string]*Column{}, why: map[string]string{}, allowNullable: opts.AllowNullableKey}
 	ghostByName := map[string]*Column{}
 	for i := range ghost.Columns {
 		ghostByName[lower(ghost.Columns[i].Name)] = &ghost.Columns[i]
@@ -252,7 +253,7 @@ func inexact(dataType string) bool {
 }
 
 // keyUsable returns why k cannot serve as a key in table t ("" when it can).
-func keyUsable(t *Table, k Key, side string) string {
+func keyUsable(t *Table, k Key, side string, allowNullable bool) string {
 	if k.Functional {
 		return "has an expression part" + side
 	}
@@ -264,7 +265,7 @@ func keyUsable(t *Table, k Key, side string) string {
 		switch {
 		case c == nil:
 			return fmt.Sprintf("names column %s, which the table lacks", QuoteIdent(col))
-		case c.Nullable:
+		case c.Nullable && !allowNullable:
 			return fmt.Sprintf("column %s is nullable%s, and a unique key allows many NULLs", QuoteIdent(c.Name), side)
 		case inexact(c.DataType):
 			return fmt.Sprintf("column %s is %s%s, which cannot be compared exactly", QuoteIdent(c.Name), c.DataType, side)
@@ -303,6 +304,9 @@ func chooseKey(orig, ghost *Table, cols sharing, m *Mapping) error {
 			m.KeyOrig = append(m.KeyOrig, orig.column(c).Name)
 		}
 		m.KeyGhost = ghostCols
+		for _, c := range k.Columns {
+			m.KeyNullable = m.KeyNullable || orig.column(c).Nullable
+		}
 		return nil
 	}
 	e.Ghost = explainGhostKeys(orig, ghost, cols)
@@ -311,7 +315,7 @@ func chooseKey(orig, ghost *Table, cols sharing, m *Mapping) error {
 
 // matchKey checks one candidate and finds its counterpart in the ghost table.
 func matchKey(orig, ghost *Table, cols sharing, k Key) (reason string, ghostKey Key, ghostCols []string) {
-	if reason := keyUsable(orig, k, ""); reason != "" {
+	if reason := keyUsable(orig, k, "", cols.allowNullable); reason != "" {
 		return reason, Key{}, nil
 	}
 	for _, col := range k.Columns {
@@ -325,7 +329,7 @@ func matchKey(orig, ghost *Table, cols sharing, k Key) (reason string, ghostKey 
 	var found bool
 	for _, gk := range ghost.Keys {
 		if (gk.Unique || gk.Primary) && sameColumns(gk.Columns, ghostCols) {
-			if reason = keyUsable(ghost, gk, " in the ghost table"); reason == "" {
+			if reason = keyUsable(ghost, gk, " in the ghost table", cols.allowNullable); reason == "" {
 				return "", gk, ghostCols
 			}
 			found = true

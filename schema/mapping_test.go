@@ -313,3 +313,19 @@ func TestNoSharedKeyErrorListsRejections(t *testing.T) {
 		t.Errorf("ghost rejections = %+v, want both paired with rejected keys", e.Ghost)
 	}
 }
+
+func TestNullableUniqueKeyNeedsPermission(t *testing.T) {
+	orig := &Table{Name: "t", Columns: []Column{{Name: "u", DataType: "int", Nullable: true}, {Name: "v", DataType: "int", Nullable: true}},
+		Keys: []Key{{Name: "u", Columns: []string{"u"}, Unique: true}}}
+	ghost := &Table{Name: "_t_gho", Columns: orig.Columns, Keys: orig.Keys}
+	if _, err := Map(orig, ghost, nil, MapOptions{}); !errors.Is(err, ErrNoSharedKey) {
+		t.Fatalf("nullable key without permission: err = %v, want ErrNoSharedKey", err)
+	}
+	m, err := Map(orig, ghost, nil, MapOptions{AllowNullableKey: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.KeyName != "u" || !m.KeyNullable {
+		t.Fatalf("mapping %+v, want key u marked nullable", m)
+	}
+}

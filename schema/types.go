@@ -50,6 +50,9 @@ type Mapping struct {
 	// GhostKeyName names the ghost table's index over KeyGhost; it differs
 	// from KeyName when the ALTER renames or re-creates the key.
 	GhostKeyName string
+	// KeyNullable is set when a key column of the original is nullable
+	// (only with MapOptions.AllowNullableKey).
+	KeyNullable bool
 }
 
 // ForeignKey is one foreign key constraint, seen from either end.
@@ -111,4 +114,9 @@ type MapOptions struct {
 	// SkipRenamed leaves renamed columns out of the copy
 	// (gh-ost's --skip-renamed-columns).
 	SkipRenamed bool
+	// AllowNullableKey lets a unique key with nullable columns be the
+	// migration key (gh-ost's --allow-nullable-unique-key). It is safe only
+	// while no key column holds NULL; Mapping.KeyNullable tells the caller to
+	// prove that.
+	AllowNullableKey bool
 }

@@ -76,6 +76,16 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 		SkipMetadataLockCheck:   o.skipMetadataLockCheck,
 		ApproveRenamedColumns:   o.approveRenamedColumns,
 		SkipRenamedColumns:      o.skipRenamedColumns,
+		IncludeTriggers:         o.includeTriggers,
+		TriggerSuffix:           o.triggerSuffix,
+		RemoveTriggerSuffix:     o.removeTriggerSuffix,
+		DiscardForeignKeys:      o.discardForeignKeys,
+		SkipForeignKeyChecks:    o.skipForeignKeyChecks,
+		AllowZeroInDate:         o.allowZeroInDate,
+		SkipStrictMode:          o.skipStrictMode,
+		AllowNullableUniqueKey:  o.allowNullableUniqueKey,
+		GTID:                    o.gtid,
+		AnalyzeGhostTable:       o.analyzeGhostTable,
 	}
 
 	if cfg.Host == "" {
@@ -141,6 +151,16 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 	}
 	if o.allowOnMaster && o.migrateOnReplica {
 		problem("--allow-on-master and --migrate-on-replica are mutually exclusive")
+	}
+	switch {
+	case o.includeTriggers && o.triggerSuffix == "":
+		problem("--include-triggers needs --trigger-suffix: trigger names are unique per schema, so the recreated triggers need new names")
+	case !o.includeTriggers && o.triggerSuffix != "":
+		problem("--trigger-suffix needs --include-triggers")
+	case o.removeTriggerSuffix && !o.includeTriggers:
+		problem("--remove-trigger-suffix-if-exists needs --include-triggers and --trigger-suffix")
+	case o.triggerSuffix != "" && !validSuffix(o.triggerSuffix):
+		problem("--trigger-suffix=%q: use letters, digits and underscores only", o.triggerSuffix)
 	}
 	if o.approveRenamedColumns && o.skipRenamedColumns {
 		problem("--approve-renamed-columns and --skip-renamed-columns contradict each other; choose one")
@@ -307,4 +327,15 @@ func identifier(s string) (name, rest string, ok bool) {
 		i += size
 	}
 	return s[:i], s[i:], i > 0
+}
+
+// validSuffix keeps trigger names plain identifiers, so they need no quoting
+// in operators' scripts.
+func validSuffix(s string) bool {
+	for _, r := range s {
+		if !(r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
 }

@@ -49,6 +49,17 @@ type options struct {
 	approveRenamedColumns bool
 	skipRenamedColumns    bool
 
+	includeTriggers        bool
+	triggerSuffix          string
+	removeTriggerSuffix    bool
+	discardForeignKeys     bool
+	skipForeignKeyChecks   bool
+	allowZeroInDate        bool
+	skipStrictMode         bool
+	allowNullableUniqueKey bool
+	gtid                   bool
+	analyzeGhostTable      bool
+
 	verbose bool
 	debug   bool
 	quiet   bool
@@ -82,16 +93,10 @@ var notImplemented = []pendingFlag{
 	{"ssl-allow-insecure", false, "do not verify the servers' certificate chain and host name (needs --ssl)"},
 	{"attempt-instant-ddl", false, "try ALGORITHM=INSTANT first and only migrate if the server refuses"},
 	{"allow-master-master", false, "allow running against a primary that replicates from another primary"},
-	{"allow-nullable-unique-key", false, "allow migrating on a unique key whose columns are nullable"},
 	{"tungsten", false, "the topology replicates with Tungsten Replicator"},
-	{"discard-foreign-keys", false, "build the new table without the original's foreign keys"},
-	{"skip-foreign-key-checks", false, "do not check whether the table takes part in foreign keys"},
-	{"skip-strict-mode", false, "apply binlog events without strict sql_mode"},
-	{"allow-zero-in-date", false, "apply binlog events without NO_ZERO_IN_DATE and NO_ZERO_DATE"},
 	{"aliyun-rds", false, "the servers are Aliyun RDS instances"},
 	{"gcp", false, "the servers are first-generation Google Cloud SQL instances"},
 	{"azure", false, "the servers are Azure Database for MySQL instances"},
-	{"gtid", false, "position the binlog stream by GTID instead of file and offset"},
 	{"test-on-replica-skip-replica-stop", false, "with --test-on-replica, leave replication running at cut-over"},
 	{"force-named-cut-over", false, "the socket's cut-over command must name the table"},
 	{"force-named-panic", false, "the socket's panic command must name the table"},
@@ -123,16 +128,12 @@ var notImplemented = []pendingFlag{
 	{"hooks-status-interval", int64(60), "seconds between status hook calls"},
 	{"allow-setup-metadata-lock-instruments", false, "enable performance_schema's metadata lock instrument for the cut-over check"},
 	{"binlogsyncer-max-reconnect-attempts", int(0), "binlog reconnect attempts before giving up (0: no limit)"},
-	{"include-triggers", false, "recreate the original table's triggers on the new table"},
-	{"trigger-suffix", "", "suffix appended to the recreated triggers' names (needs --include-triggers)"},
-	{"remove-trigger-suffix-if-exists", false, "strip --trigger-suffix from trigger names that already carry it"},
 	{"skip-port-validation", false, "do not check that the server listens on the configured port"},
 	{"checkpoint", false, "record progress so an interrupted migration can be resumed"},
 	{"checkpoint-seconds", int64(300), "seconds between checkpoints"},
 	{"resume", false, "resume an interrupted migration from its last checkpoint"},
 	{"revert", false, "swap back to the table saved by an earlier migration"},
 	{"old-table", "", "with --revert, the table to swap back in"},
-	{"analyze-ghost-table-before-cutover", false, "run ANALYZE TABLE on the new table before cut-over"},
 	{"max-load", "", "pause while a status variable exceeds its limit, e.g. Threads_running=25"},
 	{"critical-load", "", "abort when a status variable exceeds its limit, same format as --max-load"},
 	{"critical-load-interval-millis", int64(0), "re-check --critical-load after this many milliseconds before aborting"},
@@ -189,6 +190,17 @@ func defineFlags(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.skipMetadataLockCheck, "skip-metadata-lock-check", false, "skip the metadata-lock check before the swap")
 	fs.BoolVar(&o.approveRenamedColumns, "approve-renamed-columns", false, "accept doppel's reading of columns the ALTER renames")
 	fs.BoolVar(&o.skipRenamedColumns, "skip-renamed-columns", false, "treat columns the ALTER renames as unrelated: their data is not copied")
+
+	fs.BoolVar(&o.includeTriggers, "include-triggers", false, "recreate the original table's triggers on the new table at cut-over (needs --trigger-suffix)")
+	fs.StringVar(&o.triggerSuffix, "trigger-suffix", "", "suffix added to the recreated triggers' names, which must be unique per schema (needs --include-triggers)")
+	fs.BoolVar(&o.removeTriggerSuffix, "remove-trigger-suffix-if-exists", false, "a trigger whose name already ends with --trigger-suffix gets it removed instead of added")
+	fs.BoolVar(&o.discardForeignKeys, "discard-foreign-keys", false, "migrate a table that references other tables; the new table has NO foreign keys")
+	fs.BoolVar(&o.skipForeignKeyChecks, "skip-foreign-key-checks", false, "do not look for foreign keys (you assert there are none)")
+	fs.BoolVar(&o.allowZeroInDate, "allow-zero-in-date", false, "let the new table's definition hold zero dates (drops NO_ZERO_DATE, NO_ZERO_IN_DATE for its DDL)")
+	fs.BoolVar(&o.skipStrictMode, "skip-strict-mode", false, "copy and apply under the server's sql_mode instead of adding STRICT_ALL_TABLES")
+	fs.BoolVar(&o.allowNullableUniqueKey, "allow-nullable-unique-key", false, "accept a unique key with nullable columns as the migration key, if it holds no NULL")
+	fs.BoolVar(&o.gtid, "gtid", false, "stream the binlog by GTID position instead of file and offset")
+	fs.BoolVar(&o.analyzeGhostTable, "analyze-ghost-table-before-cutover", false, "run ANALYZE TABLE on the new table before cut-over")
 
 	fs.BoolVar(&o.verbose, "verbose", false, "log progress (info level; the default)")
 	fs.BoolVar(&o.debug, "debug", false, "log debug detail")

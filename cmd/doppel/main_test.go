@@ -144,7 +144,9 @@ var implementedFlags = []string{
 	"timestamp-old-table", "test-on-replica", "migrate-on-replica", "replica-server-id",
 	"cut-over", "cut-over-lock-timeout-seconds", "storage-engine", "skip-metadata-lock-check",
 	"approve-renamed-columns", "skip-renamed-columns", "verbose", "debug", "stack", "quiet",
-	"version", "help",
+	"version", "help", "include-triggers", "trigger-suffix", "remove-trigger-suffix-if-exists",
+	"discard-foreign-keys", "skip-foreign-key-checks", "allow-zero-in-date", "skip-strict-mode",
+	"allow-nullable-unique-key", "gtid", "analyze-ghost-table-before-cutover",
 }
 
 // handledInCmd are implemented flags that shape doppel's own behaviour rather
@@ -195,6 +197,17 @@ var configFieldCases = []struct {
 	{"skip-metadata-lock-check", "--skip-metadata-lock-check", func(c migration.Config) any { return c.SkipMetadataLockCheck }, true},
 	{"approve-renamed-columns", "--approve-renamed-columns", func(c migration.Config) any { return c.ApproveRenamedColumns }, true},
 	{"skip-renamed-columns", "--skip-renamed-columns", func(c migration.Config) any { return c.SkipRenamedColumns }, true},
+	// "|" separates several arguments, for flags that need a partner.
+	{"include-triggers", "--include-triggers|--trigger-suffix=_v2", func(c migration.Config) any { return c.IncludeTriggers }, true},
+	{"trigger-suffix", "--include-triggers|--trigger-suffix=_v2", func(c migration.Config) any { return c.TriggerSuffix }, "_v2"},
+	{"remove-trigger-suffix-if-exists", "--include-triggers|--trigger-suffix=_v2|--remove-trigger-suffix-if-exists", func(c migration.Config) any { return c.RemoveTriggerSuffix }, true},
+	{"discard-foreign-keys", "--discard-foreign-keys", func(c migration.Config) any { return c.DiscardForeignKeys }, true},
+	{"skip-foreign-key-checks", "--skip-foreign-key-checks", func(c migration.Config) any { return c.SkipForeignKeyChecks }, true},
+	{"allow-zero-in-date", "--allow-zero-in-date", func(c migration.Config) any { return c.AllowZeroInDate }, true},
+	{"skip-strict-mode", "--skip-strict-mode", func(c migration.Config) any { return c.SkipStrictMode }, true},
+	{"allow-nullable-unique-key", "--allow-nullable-unique-key", func(c migration.Config) any { return c.AllowNullableUniqueKey }, true},
+	{"gtid", "--gtid", func(c migration.Config) any { return c.GTID }, true},
+	{"analyze-ghost-table-before-cutover", "--analyze-ghost-table-before-cutover", func(c migration.Config) any { return c.AnalyzeGhostTable }, true},
 }
 
 func TestEveryImplementedFlagReachesItsConfigField(t *testing.T) {
@@ -202,7 +215,7 @@ func TestEveryImplementedFlagReachesItsConfigField(t *testing.T) {
 	for _, tc := range configFieldCases {
 		t.Run(tc.flag, func(t *testing.T) {
 			t.Parallel()
-			out := harness{}.run(t, withRequired(tc.arg)...)
+			out := harness{}.run(t, withRequired(strings.Split(tc.arg, "|")...)...)
 			if out.code != exitOK || !out.called {
 				t.Fatalf("exit code %d, migration called %v; stderr:\n%s", out.code, out.called, out.stderr)
 			}
@@ -210,6 +223,21 @@ func TestEveryImplementedFlagReachesItsConfigField(t *testing.T) {
 				t.Errorf("%s gave %#v, want %#v", tc.arg, got, tc.want)
 			}
 		})
+	}
+}
+
+func TestTriggerFlagsNeedEachOther(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"--include-triggers"},
+		{"--trigger-suffix=_x"},
+		{"--remove-trigger-suffix-if-exists", "--trigger-suffix=_x"},
+		{"--include-triggers", "--trigger-suffix=bad-suffix"},
+	} {
+		out := harness{}.run(t, withRequired(args...)...)
+		if out.code != exitUsage || out.called || !strings.Contains(out.stderr, "trigger") {
+			t.Errorf("%v: exit code %d, called %v, stderr:\n%s", args, out.code, out.called, out.stderr)
+		}
 	}
 }
 
@@ -321,11 +349,11 @@ func TestPendingBoolFlagIsRefusedInEveryForm(t *testing.T) {
 
 func TestAllRefusedFlagsAreNamedAtOnce(t *testing.T) {
 	t.Parallel()
-	out := harness{}.run(t, withRequired("--max-load=Threads_running=25", "--throttle-flag-file=/tmp/x", "--gtid")...)
+	out := harness{}.run(t, withRequired("--max-load=Threads_running=25", "--throttle-flag-file=/tmp/x", "--ssl")...)
 	if out.code != exitUsage {
 		t.Fatalf("exit code %d, want %d", out.code, exitUsage)
 	}
-	for _, name := range []string{"--max-load", "--throttle-flag-file", "--gtid"} {
+	for _, name := range []string{"--max-load", "--throttle-flag-file", "--ssl"} {
 		if !strings.Contains(out.stderr, name+" is not implemented yet") {
 			t.Errorf("stderr does not name %s:\n%s", name, out.stderr)
 		}
