@@ -20,9 +20,13 @@ import (
 // user meant to drop one column and add another.
 //
 // The key is the first unique key of the original, in gh-ost's order of
-// preference, that the ghost table also has over the same columns in the
-// same order, with every column shared, NOT NULL in both tables and exactly
-// comparable. Without one Map returns a *NoSharedKeyError.
+// preference, whose columns are all shared, NOT NULL in both tables and
+// exactly comparable, and that the ghost table also has: a unique key over
+// the same columns in the same order, or else, as gh-ost accepts, a unique
+// key covering those columns and more (the ALTER widened the key, e.g. "drop
+// primary key, add primary key (id, i)"). A widened key still identifies each
+// row: the original's key is unique and every ghost row comes from the
+// original. Without one Map returns a *NoSharedKeyError.
 func Map(orig, ghost *Table, a *Alter, opts MapOptions) (*Mapping, error) {
 	if opts.ApproveRenamed && opts.SkipRenamed {
 		return nil, errors.New("map columns: --approve-renamed-columns and --skip-renamed-columns exclude each other")
@@ -138,8 +142,10 @@ type NoSharedKeyError struct {
 
 func (e *NoSharedKeyError) Error() string {
 	var b strings.Builder
-	b.WriteString("no shared unique key: the original table needs a PRIMARY KEY, or a UNIQUE key over NOT NULL columns, " +
-		"that the alter keeps (the ghost table has a unique key over the same columns, in the same order, still NOT NULL)")
+	// The opening words are gh-ost's, which wrappers and gh-ost's own test
+	// cases look for.
+	b.WriteString("no shared unique key can be found after ALTER: the original table needs a PRIMARY KEY, or a UNIQUE key over NOT NULL columns, " +
+		"that the alter keeps (the ghost table has a unique key over the same columns, or over those and more, still NOT NULL)")
 	list := func(table string, keys []KeyRejection) {
 		fmt.Fprintf(&b, ". Unique keys of %s:", table)
 		if len(keys) == 0 {
@@ -338,7 +344,41 @@ func matchKey(orig, ghost *Table, cols sharing, k Key) (reason string, ghostKey 
 	if found {
 		return reason, Key{}, nil
 	}
+	// A ghost key that covers the columns and more, preferring one they
+	// lead, so that deleting by the key in the ghost is an index range.
+	for _, leading := range []bool{true, false} {
+		for _, gk := range ghost.Keys {
+			if (gk.Unique || gk.Primary) && covers(gk.Columns, ghostCols, leading) &&
+				keyUsable(ghost, gk, "", cols.allowNullable) == "" {
+				return "", gk, ghostCols
+			}
+		}
+	}
 	return fmt.Sprintf("the ghost table has no unique key over (%s)", ColumnList(ghostCols)), Key{}, nil
+}
+
+// covers reports whether key holds every column of cols (and more), with
+// cols as its leading columns in order if leading is set.
+func covers(key, cols []string, leading bool) bool {
+	if len(key) <= len(cols) {
+		return false
+	}
+	if leading {
+		return sameColumns(key[:len(cols)], cols)
+	}
+	for _, c := range cols {
+		found := false
+		for _, k := range key {
+			if strings.EqualFold(k, c) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
 
 // explainGhostKeys says, for each unique key of the ghost table, why it did

@@ -119,6 +119,33 @@ func TestMap(t *testing.T) {
 				KeyName: "uk", KeyOrig: []string{"uk_col"}, KeyGhost: []string{"uk_col"}, GhostKeyName: "PRIMARY"},
 		},
 		{
+			// gh-ost's shared-uk case: gh-ost accepts a ghost key that holds
+			// the original key's columns and more.
+			name:  "a primary key widened by the alter pairs with the original's",
+			orig:  table("t", []string{"id int", "i int", "ts timestamp null"}, "PRIMARY(id)"),
+			ghost: table("_t_gho", []string{"id int", "i int", "ts timestamp null"}, "PRIMARY(id,i)"),
+			alter: "drop primary key, add primary key (id, i)",
+			want: Mapping{OrigColumns: []string{"id", "i", "ts"}, GhostColumns: []string{"id", "i", "ts"},
+				KeyName: "PRIMARY", KeyOrig: []string{"id"}, KeyGhost: []string{"id"}, GhostKeyName: "PRIMARY"},
+		},
+		{
+			name: "a widened key the columns lead is preferred over one they do not",
+			orig: table("t", []string{"a int", "b int", "c int"}, "PRIMARY(a)"),
+			ghost: table("_t_gho", []string{"a int", "b int", "c int"},
+				"UNIQUE bac(b,a,c)", "UNIQUE ab(a,b)"),
+			alter: "drop primary key, add unique key bac (b, a, c), add unique key ab (a, b)",
+			want: Mapping{OrigColumns: []string{"a", "b", "c"}, GhostColumns: []string{"a", "b", "c"},
+				KeyName: "PRIMARY", KeyOrig: []string{"a"}, KeyGhost: []string{"a"}, GhostKeyName: "ab"},
+		},
+		{
+			name: "a widened key is used when the columns do not lead it",
+			orig: table("t", []string{"a int", "b int"}, "PRIMARY(a)"),
+			ghost: table("_t_gho", []string{"a int", "b int"}, "PRIMARY(b,a)"),
+			alter: "drop primary key, add primary key (b, a)",
+			want: Mapping{OrigColumns: []string{"a", "b"}, GhostColumns: []string{"a", "b"},
+				KeyName: "PRIMARY", KeyOrig: []string{"a"}, KeyGhost: []string{"a"}, GhostKeyName: "PRIMARY"},
+		},
+		{
 			name: "a unique key renamed by the alter still pairs by its columns",
 			orig: table("t", []string{"a int", "b int", "c int null"}, "UNIQUE old_name(a,b)"),
 			ghost: table("_t_gho", []string{"a int", "b int", "c int null"},
@@ -253,13 +280,22 @@ func TestMapRefuses(t *testing.T) {
 			says:  []string{"Unique keys of `db`.`t`: none", "Unique keys of `db`.`_t_gho`: none", "needs a PRIMARY KEY"},
 		},
 		{
-			name:  "a dropped primary key with nothing else is no key",
+			name:  "a primary key moved to other columns with nothing else is no key",
 			orig:  table("t", []string{"id int", "v int"}, "PRIMARY(id)"),
-			ghost: table("_t_gho", []string{"id int", "v int"}, "PRIMARY(id,v)"),
-			alter: "drop primary key, add primary key (id, v)",
+			ghost: table("_t_gho", []string{"id int", "v int"}, "PRIMARY(v)"),
+			alter: "drop primary key, add primary key (v)",
 			is:    ErrNoSharedKey,
-			says: []string{"`PRIMARY` (`id`): the ghost table has no unique key over (`id`)",
-				"`PRIMARY` (`id`, `v`): the original has no unique key over (`id`, `v`)"},
+			says: []string{"no shared unique key can be found after ALTER", // gh-ost's words
+				"`PRIMARY` (`id`): the ghost table has no unique key over (`id`)",
+				"`PRIMARY` (`v`): the original has no unique key over (`v`)"},
+		},
+		{
+			name:  "a widened key with a nullable column is no key",
+			orig:  table("t", []string{"id int", "v int null"}, "PRIMARY(id)"),
+			ghost: table("_t_gho", []string{"id int", "v int null"}, "UNIQUE uv(id,v)"),
+			alter: "drop primary key, add unique key uv (id, v)",
+			is:    ErrNoSharedKey,
+			says:  []string{"`PRIMARY` (`id`): the ghost table has no unique key over (`id`)"},
 		},
 		{
 			name:  "a key over a dropped column is no key",
