@@ -354,7 +354,7 @@ func (m *migrator) parseAlter() error {
 		return refuse("--alter: %v", err)
 	}
 	if a.RenamesTable {
-		return refuse("--alter renames the table (to %q); doppel's cut-over is what renames tables: drop the RENAME from --alter", a.NewTableName)
+		return refuse("the alter statement seems to RENAME the table (to %q); doppel's cut-over is what renames tables: drop the RENAME from --alter", a.NewTableName)
 	}
 	if a.Ignore {
 		return refuse("--alter uses ALTER IGNORE, which drops rows that duplicate a new unique key; doppel never drops rows silently: remove the duplicates first, then run without IGNORE")

@@ -65,7 +65,7 @@ func TestPreflightRefusals(t *testing.T) {
 			table: "t", alter: "ADD COLUMN x int", want: []string{"foreign keys", "fk_parent"}, isUsage: true},
 		{name: "trigger", setup: append(base, "CREATE TRIGGER trg_t BEFORE INSERT ON t FOR EACH ROW SET NEW.k = NEW.k"),
 			table: "t", alter: "ADD COLUMN x int", want: []string{"triggers", "trg_t"}, isUsage: true},
-		{name: "alter renames the table", setup: base, table: "t", alter: "RENAME TO t2", want: []string{"renames the table"}, isUsage: true},
+		{name: "alter renames the table", setup: base, table: "t", alter: "RENAME TO t2", want: []string{"seems to RENAME the table"}, isUsage: true},
 		{name: "alter does not parse", setup: base, table: "t", alter: "ADD COLUMN COLUMN", want: []string{"--alter"}, isUsage: true},
 		{name: "alter fails on the ghost", setup: base, table: "t", alter: "DROP COLUMN nope", want: []string{"ALTER fails on the ghost", "nope"}, isUsage: true},
 		{name: "rename without approval", setup: base, table: "t", alter: "CHANGE COLUMN v w varchar(20)", want: []string{"--approve-renamed-columns"}, isUsage: true},
