@@ -31,6 +31,10 @@ func TestCopyWalksEveryKeyShape(t *testing.T) {
 			"INSERT INTO t SELECT TIMESTAMP('2020-02-29 23:59:59.999999') + INTERVAL seq * 1001 MICROSECOND, seq FROM seq_0_to_499"},
 		{"binary with trailing zero bytes", "b binary(4) NOT NULL PRIMARY KEY, v int",
 			"INSERT INTO t SELECT UNHEX(LPAD(HEX(seq * 256), 8, '0')), seq FROM seq_0_to_499"},
+		{"empty binary key part", "b binary(2) NOT NULL, vb varbinary(3) NOT NULL, v int, PRIMARY KEY (b, vb)",
+			"INSERT INTO t SELECT UNHEX(LPAD(HEX(seq DIV 3), 4, '0')), REPEAT(x'00', seq % 3), seq FROM seq_0_to_499"},
+		{"empty text key part", "s varchar(3) CHARACTER SET utf8mb4 NOT NULL, n int NOT NULL, v int, PRIMARY KEY (s, n)",
+			"INSERT INTO t SELECT IF(seq % 3, '', 'x'), seq, seq FROM seq_0_to_499"},
 	}
 	cluster := sandbox.Shared(t)
 	for _, c := range cases {

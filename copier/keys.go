@@ -133,7 +133,9 @@ func keyValue(col schema.Column, raw []byte) (any, error) {
 	case col.Charset != "" || col.DataType == "decimal" || isTemporal(col.DataType):
 		return string(raw), nil
 	default:
-		return append([]byte(nil), raw...), nil
+		// Never nil: the driver sends a nil []byte as NULL, and a chunk
+		// bound of NULL would skip every row of an empty binary key value.
+		return append([]byte{}, raw...), nil
 	}
 }
 

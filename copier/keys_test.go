@@ -68,6 +68,7 @@ func TestKeyValuesBindAsTheServerOrdersThem(t *testing.T) {
 		{"decimal as text", schema.Column{DataType: "decimal"}, "1.50", "1.50"},
 		{"datetime as text", schema.Column{DataType: "datetime"}, "2024-01-01 00:00:00", "2024-01-01 00:00:00"},
 		{"binary as bytes", schema.Column{DataType: "varbinary"}, "\x00\xff", []byte("\x00\xff")},
+		{"empty binary as empty bytes, not NULL", schema.Column{DataType: "varbinary"}, "", []byte{}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -77,6 +78,9 @@ func TestKeyValuesBindAsTheServerOrdersThem(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got, c.want) {
 				t.Fatalf("keyValue = %#v, want %#v", got, c.want)
+			}
+			if b, ok := got.([]byte); ok && b == nil {
+				t.Fatalf("keyValue = nil []byte, which the driver binds as NULL")
 			}
 		})
 	}
