@@ -155,7 +155,12 @@ func (cv converter) placeholder() string {
 		return "CONVERT(CONVERT(? USING binary) USING " + cv.charset + ")"
 	case kindFixedBinary:
 		if cv.binaryCast {
-			return "CAST(? AS BINARY(" + strconv.Itoa(cv.length) + "))"
+			// The server takes a string parameter as utf8mb4 text; compared
+			// with one of these columns, a full-length one holding bytes
+			// above 0x7f then matches nothing (and a key lookup misses its
+			// row), while a CAST alone leaves its charset as it was.
+			// Relabelling it binary first makes it the binary form.
+			return "CAST(CONVERT(? USING binary) AS BINARY(" + strconv.Itoa(cv.length) + "))"
 		}
 	case kindJSON:
 		// The server re-serialises the document, so the ghost holds the
