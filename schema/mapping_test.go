@@ -138,8 +138,8 @@ func TestMap(t *testing.T) {
 				KeyName: "PRIMARY", KeyOrig: []string{"a"}, KeyGhost: []string{"a"}, GhostKeyName: "ab"},
 		},
 		{
-			name: "a widened key is used when the columns do not lead it",
-			orig: table("t", []string{"a int", "b int"}, "PRIMARY(a)"),
+			name:  "a widened key is used when the columns do not lead it",
+			orig:  table("t", []string{"a int", "b int"}, "PRIMARY(a)"),
 			ghost: table("_t_gho", []string{"a int", "b int"}, "PRIMARY(b,a)"),
 			alter: "drop primary key, add primary key (b, a)",
 			want: Mapping{OrigColumns: []string{"a", "b"}, GhostColumns: []string{"a", "b"},
