@@ -9,7 +9,7 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 
-.PHONY: all test test-short build clean
+.PHONY: all test test-short build clean localtests
 
 all: build
 
@@ -19,6 +19,14 @@ all: build
 test:
 	$(GO) vet ./...
 	DOPPEL_REQUIRE_DB=1 $(GO) test -race -count=1 -timeout 25m ./...
+	$(MAKE) localtests
+
+# The end-to-end cases in gh-ost's format: ours under localtests/ and gh-ost's
+# under ../shared/ghost-localtests/, each a migration of a live table on a
+# sandbox replica judged row by row. LOCALTESTS_ARGS passes runner flags and
+# a case filter, e.g. LOCALTESTS_ARGS='-v ^tz$'.
+localtests: build
+	$(GO) run ./localtests $(LOCALTESTS_ARGS)
 
 # Unit tests only: -short makes every test that needs a server skip.
 test-short:
