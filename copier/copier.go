@@ -38,7 +38,11 @@ type Config struct {
 	// SkipStrictMode keeps the server's sql_mode instead of adding
 	// STRICT_ALL_TABLES (gh-ost's --skip-strict-mode).
 	SkipStrictMode bool
-	Logger         zerolog.Logger
+	// PanicOnWarnings fails the copy at the first duplicate on another
+	// unique key, instead of recording the skipped rows for proof later
+	// (gh-ost's --panic-on-warnings). Other warnings always fail it.
+	PanicOnWarnings bool
+	Logger          zerolog.Logger
 }
 
 // Chunk is one key range: (Low, High] on the migration key, or [Low, High]
@@ -258,6 +262,10 @@ func (c *Copier) judgeWarnings(ctx context.Context, ch Chunk, ws []warning) erro
 		}
 		m := dupKeyName.FindStringSubmatch(w.Message)
 		if m == nil || !strings.EqualFold(m[1], c.cfg.Mapping.GhostKeyName) {
+			if c.cfg.PanicOnWarnings {
+				return fmt.Errorf("copy chunk %s: %s: %s; --panic-on-warnings stops the migration at the first row the copy would skip",
+					c.describe(ch), w.Level, w.Message)
+			}
 			otherKey = true
 		}
 	}

@@ -68,6 +68,11 @@ type Config struct {
 	// the migration key, provided no key column holds NULL.
 	AllowNullableUniqueKey bool
 
+	// PanicOnWarnings stops the copy at the first row it would skip on a
+	// unique key (gh-ost's --panic-on-warnings); without it such rows are
+	// proven before the swap, and the migration fails only if one is lost.
+	PanicOnWarnings bool
+
 	// GTID streams the binlog by GTID position instead of file and offset.
 	GTID bool
 

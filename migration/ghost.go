@@ -306,7 +306,8 @@ func (m *migrator) newWorkers() error {
 		DB: m.write, Database: m.cfg.Database, Original: m.cfg.Table, Ghost: m.names.ghost,
 		Orig: m.orig, Mapping: m.mapping, ChunkSize: m.cfg.ChunkSize, Retries: int(m.cfg.DefaultRetries),
 		Flavor: m.flavor, Wait: m.throttle.Wait, OnConflict: m.suspects.add, SkipStrictMode: m.cfg.SkipStrictMode,
-		Logger: m.base.With().Str("component", "copier").Logger(),
+		PanicOnWarnings: m.cfg.PanicOnWarnings,
+		Logger:          m.base.With().Str("component", "copier").Logger(),
 	})
 	if err != nil {
 		return fmt.Errorf("copier: %w", err)

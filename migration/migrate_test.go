@@ -287,10 +287,12 @@ func TestLossyMigrationsStopBeforeTheSwap(t *testing.T) {
 	}
 	cases := []struct {
 		name, alter string
+		panic       bool
 		want        []string
 	}{
-		{"a new unique key over duplicate values", "ADD UNIQUE KEY k_unique (k)", []string{"collide on a unique key", "kept for inspection"}},
-		{"a narrowed column that truncates values", "MODIFY c varchar(5) CHARACTER SET utf8mb4 NOT NULL", []string{"would lose data", "Data truncated"}},
+		{"a new unique key over duplicate values", "ADD UNIQUE KEY k_unique (k)", false, []string{"collide on a unique key", "kept for inspection"}},
+		{"a new unique key with --panic-on-warnings", "ADD UNIQUE KEY k_unique (k)", true, []string{"Warning: Duplicate entry", "for key 'k_unique'", "--panic-on-warnings"}},
+		{"a narrowed column that truncates values", "MODIFY c varchar(5) CHARACTER SET utf8mb4 NOT NULL", false, []string{"would lose data", "Data truncated"}},
 	}
 	cluster := sandbox.Shared(t)
 	for _, c := range cases {
@@ -299,7 +301,7 @@ func TestLossyMigrationsStopBeforeTheSwap(t *testing.T) {
 			seedLive(t, db, 5000) // k repeats every 1000 rows
 			before := snapshot(t, db, "t")
 			cfg := testConfig(cluster.Primary, name, "t", c.alter)
-			cfg.AllowOnMaster = true
+			cfg.AllowOnMaster, cfg.PanicOnWarnings = true, c.panic
 			_, err := Run(context.Background(), cfg, testLogger(t))
 			expectRefusal(t, err, c.want, false)
 			// The ghost stays for inspection; the original is untouched.

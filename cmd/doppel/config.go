@@ -86,6 +86,7 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 		AllowNullableUniqueKey:  o.allowNullableUniqueKey,
 		GTID:                    o.gtid,
 		AnalyzeGhostTable:       o.analyzeGhostTable,
+		PanicOnWarnings:         o.panicOnWarnings,
 	}
 
 	if cfg.Host == "" {

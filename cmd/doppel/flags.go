@@ -59,6 +59,7 @@ type options struct {
 	allowNullableUniqueKey bool
 	gtid                   bool
 	analyzeGhostTable      bool
+	panicOnWarnings        bool
 
 	verbose bool
 	debug   bool
@@ -103,7 +104,6 @@ var notImplemented = []pendingFlag{
 	{"switch-to-rbr", false, "switch the replica's binlog_format to ROW if it is not already"},
 	{"cut-over-exponential-backoff", false, "wait exponentially longer between failed cut-over attempts"},
 	{"exponential-backoff-max-interval", int64(64), "longest wait in seconds between attempts with exponential back-off"},
-	{"panic-on-warnings", false, "fail when copying rows raises SQL warnings that hint at data loss"},
 	{"nice-ratio", float64(0), "sleep this many times each chunk's copy time after every chunk (0 to 100)"},
 	{"max-lag-millis", int64(1500), "pause when replication lag exceeds this many milliseconds"},
 	{"replication-lag-query", "", "obsolete in gh-ost; lag is measured from the heartbeat"},
@@ -200,6 +200,7 @@ func defineFlags(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.skipStrictMode, "skip-strict-mode", false, "copy and apply under the server's sql_mode instead of adding STRICT_ALL_TABLES")
 	fs.BoolVar(&o.allowNullableUniqueKey, "allow-nullable-unique-key", false, "accept a unique key with nullable columns as the migration key, if it holds no NULL")
 	fs.BoolVar(&o.gtid, "gtid", false, "stream the binlog by GTID position instead of file and offset")
+	fs.BoolVar(&o.panicOnWarnings, "panic-on-warnings", false, "stop at the first row the copy would skip on a unique key, instead of proving such rows before the swap")
 	fs.BoolVar(&o.analyzeGhostTable, "analyze-ghost-table-before-cutover", false, "run ANALYZE TABLE on the new table before cut-over")
 
 	fs.BoolVar(&o.verbose, "verbose", false, "log progress (info level; the default)")

@@ -146,7 +146,7 @@ var implementedFlags = []string{
 	"approve-renamed-columns", "skip-renamed-columns", "verbose", "debug", "stack", "quiet",
 	"version", "help", "include-triggers", "trigger-suffix", "remove-trigger-suffix-if-exists",
 	"discard-foreign-keys", "skip-foreign-key-checks", "allow-zero-in-date", "skip-strict-mode",
-	"allow-nullable-unique-key", "gtid", "analyze-ghost-table-before-cutover",
+	"allow-nullable-unique-key", "gtid", "analyze-ghost-table-before-cutover", "panic-on-warnings",
 }
 
 // handledInCmd are implemented flags that shape doppel's own behaviour rather
@@ -207,6 +207,7 @@ var configFieldCases = []struct {
 	{"skip-strict-mode", "--skip-strict-mode", func(c migration.Config) any { return c.SkipStrictMode }, true},
 	{"allow-nullable-unique-key", "--allow-nullable-unique-key", func(c migration.Config) any { return c.AllowNullableUniqueKey }, true},
 	{"gtid", "--gtid", func(c migration.Config) any { return c.GTID }, true},
+	{"panic-on-warnings", "--panic-on-warnings", func(c migration.Config) any { return c.PanicOnWarnings }, true},
 	{"analyze-ghost-table-before-cutover", "--analyze-ghost-table-before-cutover", func(c migration.Config) any { return c.AnalyzeGhostTable }, true},
 }
 
