@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"strings"
 )
 
 // maxPrepared bounds the statements kept prepared per connection; a batch
@@ -66,8 +67,8 @@ func (a *Applier) acquire(ctx context.Context) (*session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pin connection: %w", err)
 	}
-	var mode string
-	if err := conn.QueryRowContext(ctx, "SELECT @@SESSION.sql_mode").Scan(&mode); err != nil {
+	var mode, binlogFormat string
+	if err := conn.QueryRowContext(ctx, "SELECT @@SESSION.sql_mode, @@SESSION.binlog_format").Scan(&mode, &binlogFormat); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("read sql_mode: %w", err)
 	}
@@ -75,6 +76,21 @@ func (a *Applier) acquire(ctx context.Context) (*session, error) {
 		s := &session{conn: conn}
 		a.discard(s)
 		return nil, fmt.Errorf("set replay session: %w", err)
+	}
+	if !strings.EqualFold(binlogFormat, "STATEMENT") {
+		// READ COMMITTED: deleting a key the ghost does not hold yet locks
+		// no gap. Under REPEATABLE READ it locks the gap the copier's
+		// INSERT … SELECT is filling while that statement holds the
+		// ghost's AUTO-INC lock, which the following INSERT then waits for:
+		// a deadlock whose victim, the applier, meets the same copy on
+		// every retry. The replay reads nothing it relies on being stable
+		// (its lookups lock), and the server refuses READ COMMITTED writes
+		// only when it logs statements.
+		if _, err := conn.ExecContext(ctx, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"); err != nil {
+			s := &session{conn: conn}
+			a.discard(s)
+			return nil, fmt.Errorf("set replay session: %w", err)
+		}
 	}
 	return &session{conn: conn, stmts: map[string]*sql.Stmt{}}, nil
 }
