@@ -5,7 +5,7 @@
 // with --test-on-replica, and compares the original and ghost tables there
 // byte for byte.
 //
-//	go run ./localtests [-doppel bin/doppel] [-cases DIR,DIR] [-timeout 120s] [-keep] [-v] [filter-regex]
+//	go run ./localtests [-doppel bin/doppel] [-cases DIR,DIR] [-timeout 120s] [-keep] [-v] [-all] [filter-regex]
 //
 // It prints one line per case (pass, FAIL with what differed, skip with the
 // reason) and closes with "N passed, N failed, N skipped"; the exit status is
@@ -47,6 +47,7 @@ func run() int {
 	timeout := fl.Duration("timeout", 120*time.Second, "time limit of one doppel run")
 	keep := fl.Bool("keep", false, "stop after the first failing case (or the last case) and keep the servers running, with that case's tables, until interrupted")
 	verbose := fl.Bool("v", false, "print the sandbox's progress and doppel's output as it runs")
+	all := fl.Bool("all", false, "also run the cases listed in localtests/unsupported.txt, to see whether they pass by now")
 	fl.Usage = func() {
 		fmt.Fprintln(fl.Output(), "usage: go run ./localtests [flags] [filter-regex]")
 		fl.PrintDefaults()
@@ -76,6 +77,9 @@ func run() int {
 		return exitSetup
 	}
 	r.timeout, r.verbose, r.out = *timeout, *verbose, os.Stdout
+	if *all {
+		r.unsupported = nil
+	}
 	if len(caseDirs) == 0 {
 		fmt.Println("localtests: no case matches")
 		fmt.Println("0 passed, 0 failed, 0 skipped")
