@@ -126,6 +126,9 @@ func run() int {
 				fmt.Printf("    %s\n", d)
 			}
 		}
+		for _, n := range o.notes {
+			fmt.Printf("      note: %s\n", n)
+		}
 		if *keep && o.status == "FAIL" {
 			break
 		}

@@ -21,6 +21,7 @@ type outcome struct {
 	status  string // "pass", "FAIL", "skip"
 	reason  string // one line; empty for a pass
 	details []string
+	notes   []string // printed under the verdict whatever it is
 	elapsed time.Duration
 }
 
@@ -222,7 +223,7 @@ func (r *runner) runDoppel(ctx context.Context, name string, args []string) dopp
 	return res
 }
 
-func (r *runner) judge(ctx context.Context, c *testCase, res doppelResult) outcome {
+func (r *runner) judge(ctx context.Context, c *testCase, res doppelResult) (o outcome) {
 	if res.runErr != nil && !res.timedOut {
 		return fail("could not run doppel: %v", res.runErr)
 	}
@@ -242,11 +243,17 @@ func (r *runner) judge(ctx context.Context, c *testCase, res doppelResult) outco
 	if res.exitCode != 0 {
 		return fail("doppel exited %d: %s", res.exitCode, lastError(res.output))
 	}
+	var note string
 	if r.holdCopy > 0 && !res.hold.held {
 		// Not a failure of doppel's, but the case then covered less of
 		// the replication path than intended: say so.
-		defer func() { fmt.Fprintf(r.out, "      note: %s: %s\n", c.Name, res.hold.note) }()
+		note = res.hold.note
 	}
+	defer func() {
+		if note != "" {
+			o.notes = append(o.notes, note)
+		}
+	}()
 	if c.ExpectStruct != "" {
 		ddl, err := r.env.showCreateGhost(ctx)
 		if err != nil {
