@@ -181,3 +181,24 @@ func TestZeroDatesInTheDefinition(t *testing.T) {
 		})
 	}
 }
+
+func TestAutoIncrementCounterIsKept(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	cluster := sandbox.Shared(t)
+	name, db := cluster.Primary.NewDatabase(t)
+	mustExec(t, db, "CREATE TABLE t (id int AUTO_INCREMENT PRIMARY KEY, v int)")
+	mustExec(t, db, "INSERT INTO t (v) SELECT seq FROM seq_1_to_10")
+	mustExec(t, db, "DELETE FROM t WHERE id > 7")
+	next := dump(t, db, "SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 't'")
+	cfg := testConfig(cluster.Primary, name, "t", "ADD COLUMN x int")
+	cfg.AllowOnMaster = true
+	if _, err := Run(context.Background(), cfg, testLogger(t)); err != nil {
+		t.Fatalf("migration failed: %v", err)
+	}
+	mustExec(t, db, "INSERT INTO t (v) VALUES (99)")
+	if got := dump(t, db, "SELECT id FROM t WHERE v = 99"); got[0] != next[0] || next[0] == `"8"|` {
+		t.Fatalf("the next id after migration is %v, want the original's counter %v: deleted ids must not be handed out again", got, next)
+	}
+}

@@ -113,7 +113,8 @@ func (m *migrator) createGhost(ctx context.Context) error {
 	defer conn.Close()
 	q := fmt.Sprintf("CREATE TABLE %s LIKE %s", schema.QuoteTable(m.cfg.Database, ghost), schema.QuoteTable(m.cfg.Database, m.cfg.Table))
 	if _, err := conn.ExecContext(ctx, q); err != nil {
-		return fmt.Errorf("create ghost table: %w", err)
+		// The server's own words first: they name what it refuses.
+		return refuse("%v: the original table's definition cannot be created again under the current sql_mode (CREATE TABLE LIKE failed); if it holds zero dates, --allow-zero-in-date relaxes that check", err)
 	}
 	m.log.Info().Str("ghost", ghost).Msg("ghost table created")
 	fail := func(err error) error {
@@ -127,6 +128,9 @@ func (m *migrator) createGhost(ctx context.Context) error {
 	alter := fmt.Sprintf("ALTER TABLE %s %s", schema.QuoteTable(m.cfg.Database, ghost), m.alter.Text)
 	if _, err := conn.ExecContext(ctx, alter); err != nil {
 		return fail(refuse("the ALTER fails on the ghost table: %v; the original is untouched — fix --alter", err))
+	}
+	if err := m.keepAutoIncrement(ctx, conn, ghost); err != nil {
+		return fail(err)
 	}
 	g, err := schema.LoadTable(ctx, m.write, m.cfg.Database, ghost)
 	if err != nil {
@@ -146,6 +150,29 @@ func (m *migrator) createGhost(ctx context.Context) error {
 		Strs("dropped", m.alter.Dropped).Strs("added", m.alter.Added).Msg("ALTER analysed")
 	if !m.cfg.Execute {
 		m.names.ghost = ghost
+	}
+	return nil
+}
+
+// keepAutoIncrement gives the ghost the original's AUTO_INCREMENT counter
+// (CREATE TABLE LIKE starts it at 1), so ids of deleted rows are not handed
+// out again after the swap. An ALTER that sets the counter itself wins.
+func (m *migrator) keepAutoIncrement(ctx context.Context, conn *sql.Conn, ghost string) error {
+	if m.alter.SetsAutoIncrement {
+		return nil
+	}
+	var next sql.NullInt64
+	err := conn.QueryRowContext(ctx, "SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+		m.cfg.Database, m.cfg.Table).Scan(&next)
+	if err != nil {
+		return fmt.Errorf("read auto_increment: %w", err)
+	}
+	if !next.Valid || next.Int64 <= 1 {
+		return nil
+	}
+	q := fmt.Sprintf("ALTER TABLE %s AUTO_INCREMENT = %d", schema.QuoteTable(m.cfg.Database, ghost), next.Int64)
+	if _, err := conn.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("carry auto_increment to the ghost: %w", err)
 	}
 	return nil
 }

@@ -120,6 +120,9 @@ func (a *Alter) note(spec *ast.AlterTableSpec) {
 			if o != nil && o.Tp == ast.TableOptionEngine {
 				a.Engine = o.StrValue
 			}
+			if o != nil && o.Tp == ast.TableOptionAutoIncrement {
+				a.SetsAutoIncrement = true
+			}
 		}
 	}
 }

@@ -84,6 +84,11 @@ func TestParseAlter(t *testing.T) {
 			want: Alter{Text: "engine=innodb", Engine: "innodb"},
 		},
 		{
+			name: "an auto_increment table option is noted",
+			text: "auto_increment=100",
+			want: Alter{Text: "auto_increment=100", SetsAutoIncrement: true},
+		},
+		{
 			name: "a full alter table statement gives its table and clause",
 			text: "ALTER TABLE `my``db`.tbl add column x int;",
 			want: Alter{Text: "add column x int", Database: "my`db", Table: "tbl", Added: []string{"x"}},

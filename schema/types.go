@@ -104,6 +104,9 @@ type Alter struct {
 	AddsForeignKey  bool
 	DropsForeignKey bool
 	Engine          string // ENGINE= table option, as written; empty when absent
+	// SetsAutoIncrement: the ALTER gives the table an AUTO_INCREMENT value,
+	// which then wins over the original's counter.
+	SetsAutoIncrement bool
 }
 
 // MapOptions are the user's answers to questions Map cannot decide alone.

@@ -41,8 +41,13 @@ func isTerminal(w io.Writer) bool {
 // itself, which is where stack traces live (fmt.Errorf's wrappers drop them),
 // and the type of every error in the chain: what a bug report needs. The
 // password is scrubbed in case a lower layer put a DSN in an error message.
-func logFailure(log zerolog.Logger, msg string, err error, stack bool, password string) {
-	ev := log.Error().Str("error", redact(err.Error(), password))
+//
+// The message is gh-ost's "FATAL <error>", so wrappers and harnesses that
+// grep gh-ost's output for it keep working; outcome says which kind of end
+// it was (refused, failed, interrupted).
+func logFailure(log zerolog.Logger, outcome string, err error, stack bool, password string) {
+	text := redact(err.Error(), password)
+	ev := log.Error().Str("outcome", outcome).Str("error", text)
 	if stack {
 		chain := errorChain(err)
 		var detail strings.Builder
@@ -56,14 +61,19 @@ func logFailure(log zerolog.Logger, msg string, err error, stack bool, password 
 		}
 		ev = ev.Str("stack", redact(detail.String(), password)).Strs("chain", types)
 	}
-	ev.Msg(msg)
+	ev.Msg("FATAL " + text)
 }
 
 // redact hides password in s. Very short passwords are left alone: replacing
 // every "a" in a message would destroy it and such a password protects
 // nothing anyway.
 func redact(s, password string) string {
-	if len(password) < 4 {
+	if password == "" {
+		return s
+	}
+	// In a DSN the password sits between ':' and '@', whatever its length.
+	s = strings.ReplaceAll(s, ":"+password+"@", ":***@")
+	if len(password) < 8 {
 		return s
 	}
 	return strings.ReplaceAll(s, password, "***")

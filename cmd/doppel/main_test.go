@@ -93,9 +93,11 @@ func logLines(t *testing.T, stderr string) []map[string]any {
 	return lines
 }
 
+// findLog finds a log line by its message, or by the outcome of the final
+// failure line (whose message is gh-ost's "FATAL <error>").
 func findLog(lines []map[string]any, msg string) map[string]any {
 	for _, l := range lines {
-		if l["message"] == msg {
+		if l["message"] == msg || l["outcome"] == msg {
 			return l
 		}
 	}
@@ -698,7 +700,7 @@ func TestQuietStillLogsTheFailure(t *testing.T) {
 	t.Parallel()
 	out := harness{result: errors.New("boom")}.run(t, withRequired("--quiet")...)
 	lines := logLines(t, out.stderr)
-	if out.code != exitFailed || len(lines) != 1 || lines[0]["message"] != "migration failed" {
+	if out.code != exitFailed || len(lines) != 1 || lines[0]["outcome"] != "migration failed" || lines[0]["message"] != "FATAL boom" {
 		t.Errorf("exit code %d, stderr:\n%s", out.code, out.stderr)
 	}
 }
@@ -758,5 +760,20 @@ func TestFinishedMigrationLogsItsReport(t *testing.T) {
 	l := findLog(logLines(t, out.stderr), "migration finished")
 	if l == nil || l["rows_copied"] != 1234.0 || l["changes_applied"] != 56.0 || l["old_table"] != "_orders_del" {
 		t.Errorf("finish line %v; stderr:\n%s", l, out.stderr)
+	}
+}
+
+func TestRedactHidesPasswordsWithoutMangling(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ in, password, want string }{
+		{"dial doppel:doppel@tcp(h:1): refused", "doppel", "dial doppel:***@tcp(h:1): refused"},
+		{"doppel's cut-over renames tables", "doppel", "doppel's cut-over renames tables"},
+		{"bad password s3cret-long-pw given", "s3cret-long-pw", "bad password *** given"},
+		{"nothing to hide", "", "nothing to hide"},
+	}
+	for _, c := range cases {
+		if got := redact(c.in, c.password); got != c.want {
+			t.Errorf("redact(%q, %q) = %q, want %q", c.in, c.password, got, c.want)
+		}
 	}
 }
