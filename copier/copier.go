@@ -252,10 +252,38 @@ func readWarnings(ctx context.Context, conn *sql.Conn) ([]warning, error) {
 
 var dupKeyName = regexp.MustCompile(`for key '(?:[^']*\.)?([^']+)'$`)
 
+// noteColumn finds the column a warning names: "for column 'c' at row 1", or
+// MariaDB's "for column `db`.`t`.`c` at row 1".
+var noteColumn = regexp.MustCompile("for column (?:'([^']+)'|(?:`[^`]*`\\.)*`([^`]+)`)")
+
+// computedByGhost reports whether a warning is a Note about a column the copy
+// does not write: a generated column of the ghost, whose value the server
+// derives from copied ones. Rounding it is part of the ALTER (running the
+// ALTER directly rounds it too, silently) and changes no copied value.
+func (c *Copier) computedByGhost(w warning) bool {
+	if !strings.EqualFold(w.Level, "Note") {
+		return false
+	}
+	m := noteColumn.FindStringSubmatch(w.Message)
+	if m == nil {
+		return false
+	}
+	col := m[1] + m[2]
+	for _, g := range c.cfg.Mapping.GhostColumns {
+		if strings.EqualFold(g, col) {
+			return false
+		}
+	}
+	return true
+}
+
 // judgeWarnings decides what each INSERT IGNORE warning means (see doc.go).
 func (c *Copier) judgeWarnings(ctx context.Context, ch Chunk, ws []warning) error {
 	otherKey := false
 	for _, w := range ws {
+		if c.computedByGhost(w) {
+			continue
+		}
 		if w.Code != dbconn.ErDupEntry {
 			return fmt.Errorf("copy chunk %s: the server changed or rejected a value (%s %d: %s); "+
 				"the ALTER would lose data: fix the data or the ALTER", c.describe(ch), w.Level, w.Code, w.Message)
