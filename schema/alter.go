@@ -49,14 +49,23 @@ func ParseAlter(text string) (*Alter, error) {
 		return nil, ErrEmptyAlter
 	}
 	a.Text = clause
-	if full := stmt.OriginalText(); strings.HasPrefix(full, wrapPrefix) {
+	masked := false
+	if full := stmt.OriginalText(); strings.HasPrefix(full, wrapPrefix) && len(full) <= len(wrapPrefix)+len(clause) {
 		// The parser's statement text stops at the statement's end, before
-		// anything following a semicolon.
-		a.Text = full[len(wrapPrefix):]
+		// anything following a semicolon. It may be the masked text (see
+		// maskMariaDB), which has the same length as the user's.
+		a.Text = clause[:len(full)-len(wrapPrefix)]
+		masked = full[len(wrapPrefix):] != a.Text
 	}
 	a.Text = trimClause(a.Text)
 	for _, spec := range stmt.Specs {
 		a.note(spec)
+	}
+	if masked {
+		// The parser saw stand-ins, not the user's definitions.
+		for k := range a.ChangesColumns {
+			a.ChangesColumns[k] = ""
+		}
 	}
 	return a, nil
 }
@@ -177,6 +186,15 @@ func parseClause(clause string) (stmt *ast.AlterTableStmt, err error) {
 		}
 	}()
 	stmts, _, perr := parser.New().Parse(wrapPrefix+clause, "", "")
+	if perr != nil {
+		// MariaDB's own syntax (see maskMariaDB); the error stays the one
+		// about the user's text.
+		if masked := maskMariaDB(clause); masked != clause {
+			if ms, _, merr := parser.New().Parse(wrapPrefix+masked, "", ""); merr == nil {
+				stmts, perr = ms, nil
+			}
+		}
+	}
 	if perr != nil {
 		return nil, fmt.Errorf("%w: %s", ErrAlterSyntax, parseMessage(perr))
 	}
