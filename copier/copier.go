@@ -19,16 +19,15 @@ import (
 
 // Config is what one copy needs.
 type Config struct {
-	DB           *sql.DB // pool on the server holding both tables
-	Database     string
-	Original     string
-	Ghost        string
-	Orig         *schema.Table   // the original's definition: key column types
-	Mapping      *schema.Mapping // shared columns and the migration key
-	GhostKeyName string          // name of the migration key's index in the ghost
-	ChunkSize    int64
-	Retries      int
-	Flavor       string // "mariadb" or "mysql": the locking-read clause
+	DB        *sql.DB // pool on the server holding both tables
+	Database  string
+	Original  string
+	Ghost     string
+	Orig      *schema.Table   // the original's definition: key column types
+	Mapping   *schema.Mapping // shared columns and the migration key
+	ChunkSize int64
+	Retries   int
+	Flavor    string // "mariadb" or "mysql": the locking-read clause
 	// Wait blocks while the migration is throttled; nil never waits.
 	Wait func(context.Context) error
 	// OnConflict receives the migration keys of original rows the copy skipped
@@ -54,14 +53,22 @@ type Chunk struct {
 
 // Copier copies the original table into the ghost.
 type Copier struct {
-	cfg       Config
-	keyCols   []schema.Column
-	copied    atomic.Int64
-	chunks    atomic.Int64
-	done      atomic.Bool
-	insertSQL string // prefix; the WHERE range is appended per shape
-	lockSQL   string
-	sqlMode   string // set on every chunk's session; read once in Run
+	cfg Config
+	// chunkCols are the columns chunks range over, in chunkIndex: the
+	// original's primary key when it has a usable one, else the migration
+	// key. Ranging over the clustered index means a chunk's locking read
+	// takes no secondary-index locks, so a writer changing a unique key
+	// cannot deadlock against the copy.
+	chunkCols     []schema.Column
+	chunkIndex    string
+	keyCols       []schema.Column // the migration key, in the original
+	copied        atomic.Int64
+	chunks        atomic.Int64
+	done          atomic.Bool
+	insertSQL     string // prefix; the WHERE range is appended per shape
+	lockSQL       string
+	sqlMode       string // set on every chunk's session; read once in Run
+	readCommitted bool   // chunks run under READ COMMITTED (no gap locks)
 }
 
 // New validates cfg.
@@ -80,6 +87,10 @@ func New(cfg Config) (*Copier, error) {
 		}
 		c.keyCols = append(c.keyCols, col)
 	}
+	c.chunkCols, c.chunkIndex = c.keyCols, cfg.Mapping.KeyName
+	if pk, ok := clusteredKey(cfg.Orig); ok {
+		c.chunkCols, c.chunkIndex = pk, "PRIMARY"
+	}
 	c.lockSQL = "LOCK IN SHARE MODE"
 	if cfg.Flavor == "mysql" {
 		c.lockSQL = "FOR SHARE"
@@ -87,8 +98,30 @@ func New(cfg Config) (*Copier, error) {
 	c.insertSQL = fmt.Sprintf("INSERT IGNORE INTO %s (%s) SELECT %s FROM %s FORCE INDEX (%s)",
 		schema.QuoteTable(cfg.Database, cfg.Ghost), schema.ColumnList(cfg.Mapping.GhostColumns),
 		schema.ColumnList(cfg.Mapping.OrigColumns), schema.QuoteTable(cfg.Database, cfg.Original),
-		schema.QuoteIdent(cfg.Mapping.KeyName))
+		schema.QuoteIdent(c.chunkIndex))
 	return c, nil
+}
+
+// clusteredKey returns the original's primary key columns when ranges over
+// them are exact (no prefix parts, no inexact or generated columns).
+func clusteredKey(t *schema.Table) ([]schema.Column, bool) {
+	if len(t.Keys) == 0 || !t.Keys[0].Primary {
+		return nil, false
+	}
+	pk := t.Keys[0]
+	var cols []schema.Column
+	for i, name := range pk.Columns {
+		col, ok := findColumn(t, name)
+		if !ok || col.Generated || col.Nullable || (i < len(pk.SubParts) && pk.SubParts[i] > 0) {
+			return nil, false
+		}
+		switch col.DataType {
+		case "float", "double", "real", "json":
+			return nil, false
+		}
+		cols = append(cols, col)
+	}
+	return cols, len(cols) > 0
 }
 
 func findColumn(t *schema.Table, name string) (schema.Column, bool) {
@@ -112,10 +145,14 @@ func (c *Copier) Done() bool { return c.done.Load() }
 // Run copies every row whose key is at most the table's maximum key at the
 // time Run starts.
 func (c *Copier) Run(ctx context.Context) error {
-	var mode string
-	if err := c.cfg.DB.QueryRowContext(ctx, "SELECT @@SESSION.sql_mode").Scan(&mode); err != nil {
+	var mode, format string
+	if err := c.cfg.DB.QueryRowContext(ctx, "SELECT @@SESSION.sql_mode, @@SESSION.binlog_format").Scan(&mode, &format); err != nil {
 		return fmt.Errorf("read sql_mode: %w", err)
 	}
+	// READ COMMITTED takes no gap locks, so writers inserting next to a
+	// chunk wait less. InnoDB allows it for INSERT … SELECT only when the
+	// statement is logged as rows.
+	c.readCommitted = !strings.EqualFold(format, "STATEMENT")
 	// Rows are copied as the original holds them (zero dates included);
 	// see dbconn.ModePolicy.
 	c.sqlMode = dbconn.ModePolicy{AllowZeroInDate: true, SkipStrict: c.cfg.SkipStrictMode}.Apply(mode)
@@ -158,12 +195,12 @@ func (c *Copier) Run(ctx context.Context) error {
 func (c *Copier) bounds(ctx context.Context) (lo, hi []any, err error) {
 	keys := c.selectList()
 	from := fmt.Sprintf("SELECT %s FROM %s FORCE INDEX (%s)", keys,
-		schema.QuoteTable(c.cfg.Database, c.cfg.Original), schema.QuoteIdent(c.cfg.Mapping.KeyName))
-	lo, err = c.scanKey(ctx, from+" ORDER BY "+orderBy(c.cfg.Mapping.KeyOrig, "ASC")+" LIMIT 1")
+		schema.QuoteTable(c.cfg.Database, c.cfg.Original), schema.QuoteIdent(c.chunkIndex))
+	lo, err = c.scanKey(ctx, from+" ORDER BY "+orderBy(c.chunkCols, "ASC")+" LIMIT 1")
 	if err != nil || lo == nil {
 		return nil, nil, err
 	}
-	hi, err = c.scanKey(ctx, from+" ORDER BY "+orderBy(c.cfg.Mapping.KeyOrig, "DESC")+" LIMIT 1")
+	hi, err = c.scanKey(ctx, from+" ORDER BY "+orderBy(c.chunkCols, "DESC")+" LIMIT 1")
 	return lo, hi, err
 }
 
@@ -173,7 +210,7 @@ func (c *Copier) chunkEnd(ctx context.Context, ch Chunk, max []any) (end []any, 
 	where, args := c.rangeWhere(ch.Low, ch.First, max)
 	q := fmt.Sprintf("SELECT %s FROM %s FORCE INDEX (%s) WHERE %s ORDER BY %s LIMIT 1 OFFSET %d",
 		c.selectList(), schema.QuoteTable(c.cfg.Database, c.cfg.Original),
-		schema.QuoteIdent(c.cfg.Mapping.KeyName), where, orderBy(c.cfg.Mapping.KeyOrig, "ASC"), c.cfg.ChunkSize-1)
+		schema.QuoteIdent(c.chunkIndex), where, orderBy(c.chunkCols, "ASC"), c.cfg.ChunkSize-1)
 	end, err = c.scanKey(ctx, q, args...)
 	if err != nil {
 		return nil, false, err
@@ -223,8 +260,15 @@ func (c *Copier) copyChunk(ctx context.Context, ch Chunk) error {
 // warning of the chunk, so none is judged unseen.
 func (c *Copier) prepareSession(ctx context.Context, conn *sql.Conn) error {
 	maxErr := min(max(c.cfg.ChunkSize*2, 1000), 65535)
-	_, err := conn.ExecContext(ctx, fmt.Sprintf("SET SESSION sql_mode = ?, SESSION max_error_count = %d", maxErr), c.sqlMode)
-	return err
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET SESSION sql_mode = ?, SESSION max_error_count = %d", maxErr), c.sqlMode); err != nil {
+		return err
+	}
+	if c.readCommitted {
+		if _, err := conn.ExecContext(ctx, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type warning struct {
@@ -328,7 +372,7 @@ func (c *Copier) missingKeys(ctx context.Context, ch Chunk) ([][]any, error) {
 	q := fmt.Sprintf("SELECT %s FROM %s o LEFT JOIN %s g ON %s WHERE %s AND g.%s IS NULL",
 		strings.Join(sel, ", "), schema.QuoteTable(c.cfg.Database, c.cfg.Original),
 		schema.QuoteTable(c.cfg.Database, c.cfg.Ghost), strings.Join(on, " AND "),
-		qualify(where, c.cfg.Mapping.KeyOrig, "o."), schema.QuoteIdent(c.cfg.Mapping.KeyGhost[0]))
+		qualify(where, c.chunkCols, "o."), schema.QuoteIdent(c.cfg.Mapping.KeyGhost[0]))
 	rows, err := c.cfg.DB.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -336,7 +380,7 @@ func (c *Copier) missingKeys(ctx context.Context, ch Chunk) ([][]any, error) {
 	defer rows.Close()
 	var out [][]any
 	for rows.Next() {
-		k, err := c.scanRow(rows)
+		k, err := scanValues(rows, c.keyCols)
 		if err != nil {
 			return nil, err
 		}
@@ -346,9 +390,9 @@ func (c *Copier) missingKeys(ctx context.Context, ch Chunk) ([][]any, error) {
 }
 
 // qualify prefixes the key columns in a generated WHERE clause with an alias.
-func qualify(where string, keys []string, alias string) string {
+func qualify(where string, keys []schema.Column, alias string) string {
 	for _, k := range keys {
-		q := schema.QuoteIdent(k)
+		q := schema.QuoteIdent(k.Name)
 		where = strings.ReplaceAll(where, q, alias+q)
 	}
 	return where

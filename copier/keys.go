@@ -43,17 +43,17 @@ func placeholder(col schema.Column) string {
 }
 
 func (c *Copier) selectList() string {
-	parts := make([]string, len(c.keyCols))
-	for i, col := range c.keyCols {
+	parts := make([]string, len(c.chunkCols))
+	for i, col := range c.chunkCols {
 		parts[i] = keyExpr(col)
 	}
 	return strings.Join(parts, ", ")
 }
 
-func orderBy(cols []string, dir string) string {
+func orderBy(cols []schema.Column, dir string) string {
 	parts := make([]string, len(cols))
 	for i, c := range cols {
-		parts[i] = schema.QuoteIdent(c) + " " + dir
+		parts[i] = schema.QuoteIdent(c.Name) + " " + dir
 	}
 	return strings.Join(parts, ", ")
 }
@@ -71,17 +71,17 @@ func (c *Copier) rangeWhere(low []any, inclusiveLow bool, high []any) (string, [
 func (c *Copier) compare(vals []any, op string, orEqual bool) (string, []any) {
 	var ors []string
 	var args []any
-	for i := range c.keyCols {
+	for i := range c.chunkCols {
 		var ands []string
 		for j := 0; j < i; j++ {
-			ands = append(ands, keyExpr(c.keyCols[j])+" = "+placeholder(c.keyCols[j]))
+			ands = append(ands, keyExpr(c.chunkCols[j])+" = "+placeholder(c.chunkCols[j]))
 			args = append(args, vals[j])
 		}
 		o := op
-		if orEqual && i == len(c.keyCols)-1 {
+		if orEqual && i == len(c.chunkCols)-1 {
 			o += "="
 		}
-		ands = append(ands, keyExpr(c.keyCols[i])+" "+o+" "+placeholder(c.keyCols[i]))
+		ands = append(ands, keyExpr(c.chunkCols[i])+" "+o+" "+placeholder(c.chunkCols[i]))
 		args = append(args, vals[i])
 		ors = append(ors, strings.Join(ands, " AND "))
 	}
@@ -97,15 +97,16 @@ func (c *Copier) scanKey(ctx context.Context, q string, args ...any) ([]any, err
 	if !rows.Next() {
 		return nil, rows.Err()
 	}
-	k, err := c.scanRow(rows)
+	k, err := scanValues(rows, c.chunkCols)
 	if err != nil {
 		return nil, err
 	}
 	return k, rows.Close()
 }
 
-func (c *Copier) scanRow(rows *sql.Rows) ([]any, error) {
-	raw := make([]sql.RawBytes, len(c.keyCols))
+// scanValues reads one row of key values of cols.
+func scanValues(rows *sql.Rows, cols []schema.Column) ([]any, error) {
+	raw := make([]sql.RawBytes, len(cols))
 	dest := make([]any, len(raw))
 	for i := range raw {
 		dest[i] = &raw[i]
@@ -114,7 +115,7 @@ func (c *Copier) scanRow(rows *sql.Rows) ([]any, error) {
 		return nil, fmt.Errorf("scan key: %w", err)
 	}
 	out := make([]any, len(raw))
-	for i, col := range c.keyCols {
+	for i, col := range cols {
 		v, err := keyValue(col, raw[i])
 		if err != nil {
 			return nil, err

@@ -8,7 +8,7 @@ import (
 )
 
 func testCopier(keys ...schema.Column) *Copier {
-	return &Copier{keyCols: keys}
+	return &Copier{chunkCols: keys}
 }
 
 func TestRangeWhereExpandsTheKeyLexicographically(t *testing.T) {
