@@ -2,8 +2,9 @@
 -- The row image drops BINARY's zero pad; VARBINARY's trailing zeros are data:
 -- rows below differ only in how many zero bytes end their VARBINARY part
 -- ('', x'00', x'0000'). A migrator that trims trailing zeros, treats the key
--- as text, or looks a key up without its pad updates or deletes the wrong
--- row, or collides two rows into one.
+-- as text, or binds an empty binary key part as NULL (which skipped whole
+-- runs of rows in doppel's copier once) updates or deletes the wrong row,
+-- loses rows, or collides two rows into one.
 -- The event of an earlier case may still be inside its one-second body:
 -- drop it and let that body finish before the table is replaced.
 drop event if exists gh_ost_test;

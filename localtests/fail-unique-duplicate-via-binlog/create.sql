@@ -1,9 +1,10 @@
 -- The ALTER adds a UNIQUE key over values that are unique when the copy
--- starts; the duplicate arrives later, through the binlog: the event writes
--- an existing code into another row during the migration, and never takes
--- it back. The ghost cannot hold both rows. A migrator that lets the later
--- row replace the earlier one (REPLACE, or a delete of the conflicting row)
--- swaps in a table with a row missing; doppel must fail and name the key.
+-- starts; the duplicate arrives later, through the binlog: during the
+-- migration the event inserts new rows carrying an existing row's code,
+-- and never takes them back. The ghost cannot hold both rows. A migrator
+-- that lets the later row replace the earlier one (REPLACE, or a delete of
+-- the conflicting row) swaps in a table with a row missing; doppel must
+-- fail and name the key.
 -- The event of an earlier case may still be inside its one-second body:
 -- drop it and let that body finish before the table is replaced.
 drop event if exists gh_ost_test;

@@ -1,9 +1,9 @@
 -- Inserts above the largest key at the start of the copy: AUTO_INCREMENT
 -- rows right after it, explicit keys far above it (after which
 -- AUTO_INCREMENT continues from there), and updates and deletes of those
--- new rows. The copy stops at the maximum it
--- read when it started, so these rows exist in the ghost only through the
--- replay. The ALTER also raises the column's width, so they are converted.
+-- new rows. The copy stops at the maximum it read when it started, so these
+-- rows exist in the ghost only through the replay. The ALTER also widens a
+-- column, so they are converted.
 -- The event of an earlier case may still be inside its one-second body:
 -- drop it and let that body finish before the table is replaced.
 drop event if exists gh_ost_test;

@@ -4,7 +4,9 @@
 -- not be truncated or overflow.
 -- The harness always migrates table test.gh_ost_test, so a table name at
 -- the 64-character limit (where _<table>_gho would not fit) cannot be a
--- case here; the migration package's tests cover it.
+-- case here; it belongs in the migration package's tests, next to the
+-- check in migration/ghost.go that refuses names too long for the helper
+-- tables.
 -- The event of an earlier case may still be inside its one-second body:
 -- drop it and let that body finish before the table is replaced.
 drop event if exists gh_ost_test;

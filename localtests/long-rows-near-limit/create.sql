@@ -1,9 +1,11 @@
 -- Rows at the size limits: the VARCHAR/VARBINARY columns' maximum lengths add
 -- up to within a few bytes of MariaDB's 65535-byte row limit, and are filled
 -- to the brim; a LONGBLOB and a LONGTEXT hold several megabytes. Their row
--- images are the largest the binlog carries, and a migrator that batches
--- rows by count alone exceeds max_allowed_packet, while one that truncates
--- long values loses their tails (compared by length and checksum).
+-- images are the largest the binlog carries: one transaction of the event
+-- writes six 3 MB rows, more than max_allowed_packet (16 MB) together, so
+-- a migrator that replays them in one packet is refused, and one that
+-- truncates long values loses their tails (compared by length and
+-- checksum).
 -- The event of an earlier case may still be inside its one-second body:
 -- drop it and let that body finish before the table is replaced.
 drop event if exists gh_ost_test;
@@ -42,9 +44,18 @@ begin
   while n < 3 do
     insert into gh_ost_test (a, b, lb, lt, tag) values
       (repeat('y', 32760), repeat(x'ff', 32700), null, null, 1);
-    if n = 0 then
+    -- in the first three runs: six 3 MB rows in one transaction
+    if n = 0 and (select count(*) from gh_ost_test where tag = 2) < 18 then
+      start transaction;
       insert into gh_ost_test (a, b, lb, lt, tag) values
-        (repeat('z', 32760), repeat(x'00', 32700), repeat(x'ab', 3000000), repeat('𝄞', 500000), 2);
+        (repeat('z', 32760), repeat(x'00', 32700), repeat(x'ab', 3000000), repeat('𝄞', 500000), 2),
+        (repeat('z', 32760), repeat(x'01', 32700), repeat(x'ac', 3000000), null, 2),
+        (repeat('z', 32760), repeat(x'02', 32700), repeat(x'ad', 3000000), null, 2);
+      insert into gh_ost_test (a, b, lb, lt, tag) values
+        (repeat('z', 32760), repeat(x'03', 32700), repeat(x'ae', 3000000), null, 2),
+        (repeat('z', 32760), repeat(x'04', 32700), repeat(x'af', 3000000), null, 2),
+        (repeat('z', 32760), repeat(x'05', 32700), repeat(x'b0', 3000000), null, 2);
+      commit;
     end if;
     set r = 1 + floor(rand() * 600);
     if n = 1 then

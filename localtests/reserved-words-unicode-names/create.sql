@@ -1,7 +1,7 @@
 -- Column and index names that break SQL built by string concatenation:
 -- reserved words (select, from, order, key, index, group, where), a
--- backtick inside a name, spaces, a dot, a trailing space is not allowed,
--- so a leading one; non-ASCII names (prénom, 名前, Ωmega). The primary key is
+-- backtick inside a name, a space, a dot, a leading space (a trailing one
+-- is not allowed), and non-ASCII names (prénom, 名前, Ωmega). The primary key is
 -- the column named `order`; the ALTER renames `select` and adds an index
 -- with an odd name. Every statement doppel builds must quote each name.
 -- The harness always migrates table test.gh_ost_test, so odd table names
