@@ -16,7 +16,7 @@ create table gh_ost_test (
   primary key (id)
 ) auto_increment=1;
 
-insert into gh_ost_test (id, code) select seq, concat('code', seq) from seq_1_to_20000;
+insert into gh_ost_test (id, code) select seq, concat('code', seq) from seq_1_to_40000;
 
 drop event if exists gh_ost_test;
 delimiter ;;
@@ -24,7 +24,7 @@ create event gh_ost_test
   on schedule every 1 second
   -- later than the copier reads the table's bounds, so the duplicate is a
   -- new row above them, which only the binlog brings to the ghost
-  starts current_timestamp + interval 2 second
+  starts current_timestamp + interval 3 second
   ends current_timestamp + interval 60 second
   on completion not preserve
   enable
