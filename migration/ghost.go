@@ -22,22 +22,28 @@ type tableNames struct {
 }
 
 func namesFor(table string, timestampOld bool, now time.Time) tableNames {
-	old := "_" + table + "_del"
+	oldSuffix := "_del"
 	if timestampOld {
-		old = "_" + table + "_" + now.UTC().Format("20060102150405") + "_del"
+		oldSuffix = "_" + now.UTC().Format("20060102150405") + "_del"
 	}
-	return tableNames{original: table, ghost: "_" + table + "_gho", changelog: "_" + table + "_ghc", old: old}
+	return tableNames{original: table, ghost: helperName(table, "_gho"), changelog: helperName(table, "_ghc"),
+		old: helperName(table, oldSuffix)}
 }
 
+// maxTableName is MySQL's identifier limit, in characters.
 const maxTableName = 64
 
-func (n tableNames) validate() error {
-	for _, name := range []string{n.ghost, n.changelog, n.old} {
-		if len(name) > maxTableName {
-			return refuse("table name %q is too long for the helper table %q (limit %d characters)", n.original, name, maxTableName)
-		}
+// helperName is gh-ost's "_<table><suffix>", with the table's name cut short
+// (by characters, as the server counts) when the whole would exceed the
+// identifier limit; a table at the 64-character limit can still be migrated.
+// A cut name could meet another table's helper: preflight refuses any that
+// already exists.
+func helperName(table, suffix string) string {
+	r := []rune(table)
+	if keep := maxTableName - 1 - len([]rune(suffix)); len(r) > keep {
+		r = r[:keep]
 	}
-	return nil
+	return "_" + string(r) + suffix
 }
 
 func (m *migrator) tableExists(ctx context.Context, name string) (bool, error) {
@@ -98,10 +104,7 @@ func (m *migrator) createGhost(ctx context.Context) error {
 	if !m.cfg.Execute {
 		// A dry run proves the ALTER on a table of its own, so that it never
 		// touches (or drops) a ghost that a real run may own.
-		ghost = "_" + m.cfg.Table + "_dry"
-		if len(ghost) > maxTableName {
-			ghost = ghost[:maxTableName]
-		}
+		ghost = helperName(m.cfg.Table, "_dry")
 		if err := m.dropTable(ctx, ghost); err != nil {
 			return err
 		}

@@ -101,9 +101,6 @@ func (m *migrator) run(ctx context.Context) error {
 
 func (m *migrator) preflight(ctx context.Context) error {
 	m.names = namesFor(m.cfg.Table, m.cfg.TimestampOldTable, time.Now())
-	if err := m.names.validate(); err != nil {
-		return err
-	}
 	if err := m.parseAlter(); err != nil {
 		return err
 	}

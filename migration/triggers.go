@@ -52,7 +52,7 @@ func (m *migrator) checkTriggers(ctx context.Context) error {
 	for _, t := range trg {
 		name := ghostTriggerName(t.Name, m.cfg.TriggerSuffix, m.cfg.RemoveTriggerSuffix)
 		switch {
-		case len(name) > maxTableName:
+		case len([]rune(name)) > maxTableName:
 			return refuse("trigger %s would be recreated as %s, longer than %d characters; choose a shorter --trigger-suffix", t.Name, name, maxTableName)
 		case taken[strings.ToLower(name)] || seen[strings.ToLower(name)]:
 			return refuse("trigger %s would be recreated as %s, but a trigger of that name already exists in %s; choose another --trigger-suffix", t.Name, name, m.cfg.Database)
