@@ -166,6 +166,19 @@ func (m *migrator) checkBinlog(ctx context.Context) error {
 			return refuse("--gtid needs gtid_mode=ON on %s (it is %s); drop --gtid to stream by file and position", host, mode)
 		}
 	}
+	if m.write != m.inspect {
+		var writeFormat string
+		if err := m.write.QueryRowContext(ctx, "SELECT @@global.binlog_format").Scan(&writeFormat); err != nil {
+			return fmt.Errorf("read binlog_format of %s: %w", m.writeCfg.Addr(), err)
+		}
+		if strings.EqualFold(writeFormat, "STATEMENT") {
+			// InnoDB allows READ COMMITTED writes only when they are logged
+			// as rows, so copy and apply fall back to REPEATABLE READ there,
+			// whose gap locks make waits (and rare deadlocks) with the
+			// application's writers more likely.
+			m.log.Warn().Str("primary", m.writeCfg.Addr()).Msg("the primary logs statements (binlog_format=STATEMENT): copy and apply run under REPEATABLE READ there; ROW or MIXED is better")
+		}
+	}
 	if m.isReplica && logSlaveUpdates != 1 {
 		return refuse("%s is a replica with log_slave_updates=OFF, so its binlog lacks the primary's changes; enable log_slave_updates or point --host at the primary with --allow-on-master", host)
 	}
