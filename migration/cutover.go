@@ -30,7 +30,7 @@ func (m *migrator) cutOver(ctx context.Context) error {
 	}
 	cfg := cutover.Config{
 		DB: m.write, Database: m.cfg.Database, Original: m.cfg.Table, Ghost: m.names.ghost, Old: m.names.old,
-		LockTimeout: m.cfg.CutOverLockTimeout, Flavor: m.flavor,
+		LockTimeout: m.cfg.CutOverLockTimeout, Flavor: m.flavor, SkipLockView: m.cfg.SkipMetadataLockCheck,
 		Logger: m.base,
 	}
 	swap := cutover.Atomic
