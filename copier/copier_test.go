@@ -2,6 +2,7 @@ package copier
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"testing"
 
@@ -13,6 +14,37 @@ import (
 )
 
 func TestMain(m *testing.M) { sandbox.Main(m) }
+
+// newTestCopier runs setup in a fresh database (it must create t and its
+// ghost _t_gho) and returns a copier between them.
+func newTestCopier(t *testing.T, cluster *sandbox.Cluster, chunk int64, setup ...string) (*sql.DB, *Copier) {
+	t.Helper()
+	name, db := cluster.Primary.NewDatabase(t)
+	for _, q := range setup {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	ctx := context.Background()
+	orig, err := schema.LoadTable(ctx, db, name, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ghost, err := schema.LoadTable(ctx, db, name, "_t_gho")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := schema.Map(orig, ghost, nil, schema.MapOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := New(Config{DB: db, Database: name, Original: "t", Ghost: "_t_gho", Orig: orig, Mapping: m,
+		ChunkSize: chunk, Retries: 3, Flavor: "mariadb", Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, cp
+}
 
 // Keys whose order differs from their bytes (case-insensitive text, enums
 // ordered by index, decimals, unsigned values above 2^63) must still be
@@ -39,31 +71,8 @@ func TestCopyWalksEveryKeyShape(t *testing.T) {
 	cluster := sandbox.Shared(t)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			name, db := cluster.Primary.NewDatabase(t)
-			for _, q := range []string{"CREATE TABLE t (" + c.def + ")", c.seed, "CREATE TABLE _t_gho LIKE t"} {
-				if _, err := db.Exec(q); err != nil {
-					t.Fatalf("%s: %v", q, err)
-				}
-			}
-			ctx := context.Background()
-			orig, err := schema.LoadTable(ctx, db, name, "t")
-			if err != nil {
-				t.Fatal(err)
-			}
-			ghost, err := schema.LoadTable(ctx, db, name, "_t_gho")
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, err := schema.Map(orig, ghost, nil, schema.MapOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			cp, err := New(Config{DB: db, Database: name, Original: "t", Ghost: "_t_gho", Orig: orig, Mapping: m,
-				ChunkSize: 7, Retries: 3, Flavor: "mariadb", Logger: zerolog.Nop()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cp.Run(ctx); err != nil {
+			db, cp := newTestCopier(t, cluster, 7, "CREATE TABLE t ("+c.def+")", c.seed, "CREATE TABLE _t_gho LIKE t")
+			if err := cp.Run(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			if cp.Copied() != 500 || !cp.Done() {
@@ -94,23 +103,8 @@ func TestCopyWalksEveryKeyShape(t *testing.T) {
 
 func TestCopyOfEmptyTableIsDone(t *testing.T) {
 	cluster := sandbox.Shared(t)
-	name, db := cluster.Primary.NewDatabase(t)
-	for _, q := range []string{"CREATE TABLE t (id int PRIMARY KEY)", "CREATE TABLE _t_gho LIKE t"} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	_, cp := newTestCopier(t, cluster, 10, "CREATE TABLE t (id int PRIMARY KEY)", "CREATE TABLE _t_gho LIKE t")
 	ctx := context.Background()
-	orig, _ := schema.LoadTable(ctx, db, name, "t")
-	ghost, _ := schema.LoadTable(ctx, db, name, "_t_gho")
-	m, err := schema.Map(orig, ghost, nil, schema.MapOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cp, err := New(Config{DB: db, Database: name, Original: "t", Ghost: "_t_gho", Orig: orig, Mapping: m, ChunkSize: 10, Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := cp.Run(ctx); err != nil || !cp.Done() || cp.Copied() != 0 {
 		t.Fatalf("empty copy: err=%v done=%v copied=%d", err, cp.Done(), cp.Copied())
 	}

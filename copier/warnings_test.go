@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rs/zerolog"
-
 	"github.com/doppel-dev/doppel/sandbox"
 	"github.com/doppel-dev/doppel/schema"
 )
@@ -27,36 +25,12 @@ func TestCopyJudgesNotesByTheColumnTheyName(t *testing.T) {
 	cluster := sandbox.Shared(t)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			name, db := cluster.Primary.NewDatabase(t)
-			for _, q := range []string{
+			_, cp := newTestCopier(t, cluster, 10,
 				"CREATE TABLE t (id int NOT NULL PRIMARY KEY, price decimal(8,2) NOT NULL, qty int NOT NULL)",
 				"INSERT INTO t SELECT seq, seq / 7, seq % 9 FROM seq_1_to_100",
 				"CREATE TABLE _t_gho LIKE t",
-				"ALTER TABLE _t_gho " + c.ghostAlter,
-			} {
-				if _, err := db.Exec(q); err != nil {
-					t.Fatalf("%s: %v", q, err)
-				}
-			}
-			ctx := context.Background()
-			orig, err := schema.LoadTable(ctx, db, name, "t")
-			if err != nil {
-				t.Fatal(err)
-			}
-			ghost, err := schema.LoadTable(ctx, db, name, "_t_gho")
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, err := schema.Map(orig, ghost, nil, schema.MapOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			cp, err := New(Config{DB: db, Database: name, Original: "t", Ghost: "_t_gho", Orig: orig, Mapping: m,
-				ChunkSize: 10, Retries: 3, Flavor: "mariadb", Logger: zerolog.Nop()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = cp.Run(ctx)
+				"ALTER TABLE _t_gho "+c.ghostAlter)
+			err := cp.Run(context.Background())
 			switch {
 			case c.wantErr == "" && err != nil:
 				t.Fatalf("copy: %v", err)
