@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -59,9 +58,9 @@ type Copier struct {
 	// key. Ranging over the clustered index means a chunk's locking read
 	// takes no secondary-index locks, so a writer changing a unique key
 	// cannot deadlock against the copy.
-	chunkCols     []schema.Column
+	chunk         schema.KeyRange
 	chunkIndex    string
-	keyCols       []schema.Column // the migration key, in the original
+	key           schema.KeyRange // the migration key, in the original
 	copied        atomic.Int64
 	chunks        atomic.Int64
 	done          atomic.Bool
@@ -80,16 +79,14 @@ func New(cfg Config) (*Copier, error) {
 		return nil, errors.New("copier: no migration key")
 	}
 	c := &Copier{cfg: cfg}
-	for _, name := range cfg.Mapping.KeyOrig {
-		col, ok := findColumn(cfg.Orig, name)
-		if !ok {
-			return nil, fmt.Errorf("copier: key column %q not in original table", name)
-		}
-		c.keyCols = append(c.keyCols, col)
+	key, err := schema.NewKeyRange(cfg.Orig, cfg.Mapping.KeyOrig)
+	if err != nil {
+		return nil, fmt.Errorf("copier: %w", err)
 	}
-	c.chunkCols, c.chunkIndex = c.keyCols, cfg.Mapping.KeyName
+	c.key = key
+	c.chunk, c.chunkIndex = key, cfg.Mapping.KeyName
 	if pk, ok := clusteredKey(cfg.Orig); ok {
-		c.chunkCols, c.chunkIndex = pk, "PRIMARY"
+		c.chunk, c.chunkIndex = schema.KeyRange{Cols: pk}, "PRIMARY"
 	}
 	c.lockSQL = "LOCK IN SHARE MODE"
 	if cfg.Flavor == "mysql" {
@@ -111,7 +108,7 @@ func clusteredKey(t *schema.Table) ([]schema.Column, bool) {
 	pk := t.Keys[0]
 	var cols []schema.Column
 	for i, name := range pk.Columns {
-		col, ok := findColumn(t, name)
+		col, ok := t.Column(name)
 		if !ok || col.Generated || col.Nullable || (i < len(pk.SubParts) && pk.SubParts[i] > 0) {
 			return nil, false
 		}
@@ -122,15 +119,6 @@ func clusteredKey(t *schema.Table) ([]schema.Column, bool) {
 		cols = append(cols, col)
 	}
 	return cols, len(cols) > 0
-}
-
-func findColumn(t *schema.Table, name string) (schema.Column, bool) {
-	for _, c := range t.Columns {
-		if strings.EqualFold(c.Name, name) {
-			return c, true
-		}
-	}
-	return schema.Column{}, false
 }
 
 // Copied is the number of rows the copy has inserted so far.
@@ -193,24 +181,24 @@ func (c *Copier) Run(ctx context.Context) error {
 
 // bounds reads the smallest and largest migration key; nil when the table is empty.
 func (c *Copier) bounds(ctx context.Context) (lo, hi []any, err error) {
-	keys := c.selectList()
+	keys := c.chunk.Select()
 	from := fmt.Sprintf("SELECT %s FROM %s FORCE INDEX (%s)", keys,
 		schema.QuoteTable(c.cfg.Database, c.cfg.Original), schema.QuoteIdent(c.chunkIndex))
-	lo, err = c.scanKey(ctx, from+" ORDER BY "+orderBy(c.chunkCols, "ASC")+" LIMIT 1")
+	lo, err = c.scanKey(ctx, from+" ORDER BY "+c.chunk.OrderBy("ASC")+" LIMIT 1")
 	if err != nil || lo == nil {
 		return nil, nil, err
 	}
-	hi, err = c.scanKey(ctx, from+" ORDER BY "+orderBy(c.chunkCols, "DESC")+" LIMIT 1")
+	hi, err = c.scanKey(ctx, from+" ORDER BY "+c.chunk.OrderBy("DESC")+" LIMIT 1")
 	return lo, hi, err
 }
 
 // chunkEnd finds the key ChunkSize rows past the chunk's start, or the
 // maximum key when fewer rows remain (last is then true).
 func (c *Copier) chunkEnd(ctx context.Context, ch Chunk, max []any) (end []any, last bool, err error) {
-	where, args := c.rangeWhere(ch.Low, ch.First, max)
+	where, args := c.chunk.Where(ch.Low, ch.First, max)
 	q := fmt.Sprintf("SELECT %s FROM %s FORCE INDEX (%s) WHERE %s ORDER BY %s LIMIT 1 OFFSET %d",
-		c.selectList(), schema.QuoteTable(c.cfg.Database, c.cfg.Original),
-		schema.QuoteIdent(c.chunkIndex), where, orderBy(c.chunkCols, "ASC"), c.cfg.ChunkSize-1)
+		c.chunk.Select(), schema.QuoteTable(c.cfg.Database, c.cfg.Original),
+		schema.QuoteIdent(c.chunkIndex), where, c.chunk.OrderBy("ASC"), c.cfg.ChunkSize-1)
 	end, err = c.scanKey(ctx, q, args...)
 	if err != nil {
 		return nil, false, err
@@ -218,11 +206,11 @@ func (c *Copier) chunkEnd(ctx context.Context, ch Chunk, max []any) (end []any, 
 	if end == nil {
 		return max, true, nil
 	}
-	return end, equalKeys(end, max), nil
+	return end, schema.EqualKeys(end, max), nil
 }
 
 func (c *Copier) copyChunk(ctx context.Context, ch Chunk) error {
-	where, args := c.rangeWhere(ch.Low, ch.First, ch.High)
+	where, args := c.chunk.Where(ch.Low, ch.First, ch.High)
 	q := c.insertSQL + " WHERE " + where + " " + c.lockSQL
 	start := time.Now()
 	var inserted int64
@@ -277,7 +265,11 @@ type warning struct {
 	Message string
 }
 
-func readWarnings(ctx context.Context, conn *sql.Conn) ([]warning, error) {
+type querier interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+}
+
+func readWarnings(ctx context.Context, conn querier) ([]warning, error) {
 	rows, err := conn.QueryContext(ctx, "SHOW WARNINGS")
 	if err != nil {
 		return nil, fmt.Errorf("show warnings: %w", err)
@@ -323,20 +315,28 @@ func (c *Copier) computedByGhost(w warning) bool {
 
 // judgeWarnings decides what each INSERT IGNORE warning means (see doc.go).
 func (c *Copier) judgeWarnings(ctx context.Context, ch Chunk, ws []warning) error {
+	return c.judgeRange(ctx, "chunk "+c.describe(ch), ws, func(ctx context.Context) ([][]any, error) {
+		return c.missingKeys(ctx, ch)
+	})
+}
+
+// judgeRange judges the warnings of one copy of a key range; missing lists
+// the range's original rows the ghost lacks.
+func (c *Copier) judgeRange(ctx context.Context, what string, ws []warning, missing func(context.Context) ([][]any, error)) error {
 	otherKey := false
 	for _, w := range ws {
 		if c.computedByGhost(w) {
 			continue
 		}
 		if w.Code != dbconn.ErDupEntry {
-			return fmt.Errorf("copy chunk %s: the server changed or rejected a value (%s %d: %s); "+
-				"the ALTER would lose data: fix the data or the ALTER", c.describe(ch), w.Level, w.Code, w.Message)
+			return fmt.Errorf("copy %s: the server changed or rejected a value (%s %d: %s); "+
+				"the ALTER would lose data: fix the data or the ALTER", what, w.Level, w.Code, w.Message)
 		}
 		m := dupKeyName.FindStringSubmatch(w.Message)
 		if m == nil || !strings.EqualFold(m[1], c.cfg.Mapping.GhostKeyName) {
 			if c.cfg.PanicOnWarnings {
-				return fmt.Errorf("copy chunk %s: %s: %s; --panic-on-warnings stops the migration at the first row the copy would skip",
-					c.describe(ch), w.Level, w.Message)
+				return fmt.Errorf("copy %s: %s: %s; --panic-on-warnings stops the migration at the first row the copy would skip",
+					what, w.Level, w.Message)
 			}
 			otherKey = true
 		}
@@ -344,9 +344,9 @@ func (c *Copier) judgeWarnings(ctx context.Context, ch Chunk, ws []warning) erro
 	if !otherKey {
 		return nil
 	}
-	keys, err := c.missingKeys(ctx, ch)
+	keys, err := missing(ctx)
 	if err != nil {
-		return fmt.Errorf("copy chunk %s: find rows skipped on a unique key: %w", c.describe(ch), err)
+		return fmt.Errorf("copy %s: find rows skipped on a unique key: %w", what, err)
 	}
 	if len(keys) > 0 {
 		c.cfg.Logger.Warn().Int("rows", len(keys)).
@@ -360,19 +360,21 @@ func (c *Copier) judgeWarnings(ctx context.Context, ch Chunk, ws []warning) erro
 
 // missingKeys lists keys of the chunk present in the original but not in the ghost.
 func (c *Copier) missingKeys(ctx context.Context, ch Chunk) ([][]any, error) {
-	where, args := c.rangeWhere(ch.Low, ch.First, ch.High)
+	where, args := c.chunk.Qualified("o").Where(ch.Low, ch.First, ch.High)
+	return c.missing(ctx, where, args)
+}
+
+// missing lists keys of original rows matching where (over alias o) that
+// the ghost lacks.
+func (c *Copier) missing(ctx context.Context, where string, args []any) ([][]any, error) {
 	var on []string
 	for i, k := range c.cfg.Mapping.KeyOrig {
 		on = append(on, fmt.Sprintf("g.%s = o.%s", schema.QuoteIdent(c.cfg.Mapping.KeyGhost[i]), schema.QuoteIdent(k)))
 	}
-	var sel []string
-	for _, col := range c.keyCols {
-		sel = append(sel, "o."+keyExpr(col))
-	}
 	q := fmt.Sprintf("SELECT %s FROM %s o LEFT JOIN %s g ON %s WHERE %s AND g.%s IS NULL",
-		strings.Join(sel, ", "), schema.QuoteTable(c.cfg.Database, c.cfg.Original),
+		c.key.Qualified("o").Select(), schema.QuoteTable(c.cfg.Database, c.cfg.Original),
 		schema.QuoteTable(c.cfg.Database, c.cfg.Ghost), strings.Join(on, " AND "),
-		qualify(where, c.chunkCols, "o."), schema.QuoteIdent(c.cfg.Mapping.KeyGhost[0]))
+		where, schema.QuoteIdent(c.cfg.Mapping.KeyGhost[0]))
 	rows, err := c.cfg.DB.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -380,7 +382,7 @@ func (c *Copier) missingKeys(ctx context.Context, ch Chunk) ([][]any, error) {
 	defer rows.Close()
 	var out [][]any
 	for rows.Next() {
-		k, err := scanValues(rows, c.keyCols)
+		k, err := c.key.Scan(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -389,38 +391,64 @@ func (c *Copier) missingKeys(ctx context.Context, ch Chunk) ([][]any, error) {
 	return out, rows.Err()
 }
 
-// qualify prefixes the key columns in a generated WHERE clause with an alias.
-func qualify(where string, keys []schema.Column, alias string) string {
-	for _, k := range keys {
-		q := schema.QuoteIdent(k.Name)
-		where = strings.ReplaceAll(where, q, alias+q)
-	}
-	return where
-}
-
 func (c *Copier) describe(ch Chunk) string {
 	open := "("
 	if ch.First {
 		open = "["
 	}
-	return fmt.Sprintf("%s%s .. %s]", open, formatKey(ch.Low), formatKey(ch.High))
+	return fmt.Sprintf("%s%s .. %s]", open, schema.FormatKey(ch.Low), schema.FormatKey(ch.High))
 }
 
-func formatKey(k []any) string {
-	parts := make([]string, len(k))
-	for i, v := range k {
-		switch v := v.(type) {
-		case []byte:
-			parts[i] = strconv.Quote(string(v))
-		case string:
-			parts[i] = strconv.Quote(v)
-		default:
-			parts[i] = fmt.Sprint(v)
+// Recopy replaces the ghost's rows with migration keys in (low, high] (a nil
+// bound is open) by the original's current rows, in one transaction: the
+// checksum's repair of a chunk that differs. The original's rows are read
+// with the same locking read as a chunk copy, so a change committed after
+// the read reaches the applier after the repair (design.md, invariant 2).
+// It returns the number of rows written.
+func (c *Copier) Recopy(ctx context.Context, low, high []any) (int64, error) {
+	ghostKey := c.key.Renamed(c.cfg.Mapping.KeyGhost)
+	gWhere, gArgs := ghostKey.Where(low, false, high)
+	oWhere, oArgs := c.key.Where(low, false, high)
+	del := fmt.Sprintf("DELETE FROM %s WHERE %s", schema.QuoteTable(c.cfg.Database, c.cfg.Ghost), gWhere)
+	ins := fmt.Sprintf("INSERT IGNORE INTO %s (%s) SELECT %s FROM %s FORCE INDEX (%s) WHERE %s %s",
+		schema.QuoteTable(c.cfg.Database, c.cfg.Ghost), schema.ColumnList(c.cfg.Mapping.GhostColumns),
+		schema.ColumnList(c.cfg.Mapping.OrigColumns), schema.QuoteTable(c.cfg.Database, c.cfg.Original),
+		schema.QuoteIdent(c.cfg.Mapping.KeyName), oWhere, c.lockSQL)
+	desc := fmt.Sprintf("(%s .. %s]", schema.FormatKey(low), schema.FormatKey(high))
+	var written int64
+	var warnings []warning
+	err := dbconn.Retry(ctx, c.cfg.Retries, func(ctx context.Context) error {
+		conn, err := c.cfg.DB.Conn(ctx)
+		if err != nil {
+			return err
 		}
+		defer conn.Close()
+		if err := c.prepareSession(ctx, conn); err != nil {
+			return err
+		}
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+		if _, err := tx.ExecContext(ctx, del, gArgs...); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, ins, oArgs...)
+		if err != nil {
+			return err
+		}
+		written, _ = res.RowsAffected()
+		if warnings, err = readWarnings(ctx, tx); err != nil {
+			return err
+		}
+		return tx.Commit()
+	})
+	if err != nil {
+		return 0, fmt.Errorf("recopy keys %s: %w", desc, err)
 	}
-	return strings.Join(parts, ",")
-}
-
-func equalKeys(a, b []any) bool {
-	return formatKey(a) == formatKey(b)
+	return written, c.judgeRange(ctx, desc, warnings, func(ctx context.Context) ([][]any, error) {
+		w, a := c.key.Qualified("o").Where(low, false, high)
+		return c.missing(ctx, w, a)
+	})
 }
