@@ -8,8 +8,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -32,6 +34,7 @@ type result struct {
 	writes     int64
 	errors     int
 	longest    time.Duration
+	phases     *phases // doppel only
 	err        error
 }
 
@@ -121,9 +124,13 @@ func measure(ctx context.Context, db *sql.DB, s *sandbox.Server, tool string, lo
 			"--execute", "--recursion-method=none", "--no-check-replication-filters",
 			fmt.Sprintf("--chunk-size=%d", chunk), "--no-drop-old-table", "--max-load=Threads_running=1000", "--critical-load=Threads_running=2000")
 	case "doppel":
-		r.err = command(ctx, doppel, "--host="+s.Host, fmt.Sprintf("--port=%d", s.Port), "--user="+s.User, "--password="+s.Password,
+		var out []byte
+		out, r.err = output(ctx, doppel, "--host="+s.Host, fmt.Sprintf("--port=%d", s.Port), "--user="+s.User, "--password="+s.Password,
 			"--database=bench", "--table=sbtest1", "--alter=ENGINE=InnoDB", "--allow-on-master", "--execute",
-			fmt.Sprintf("--chunk-size=%d", chunk), "--quiet")
+			fmt.Sprintf("--chunk-size=%d", chunk))
+		if r.err == nil {
+			r.phases, r.err = doppelPhases(out)
+		}
 	default:
 		r.err = fmt.Errorf("unknown tool %q", tool)
 	}
@@ -137,6 +144,11 @@ func measure(ctx context.Context, db *sql.DB, s *sandbox.Server, tool string, lo
 }
 
 func command(ctx context.Context, name string, args ...string) error {
+	_, err := output(ctx, name, args...)
+	return err
+}
+
+func output(ctx context.Context, name string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -144,9 +156,30 @@ func command(ctx context.Context, name string, args ...string) error {
 		if len(tail) > 2000 {
 			tail = tail[len(tail)-2000:]
 		}
-		return fmt.Errorf("%s: %w\n%s", name, err, tail)
+		return out, fmt.Errorf("%s: %w\n%s", name, err, tail)
 	}
-	return nil
+	return out, nil
+}
+
+// phases is what doppel's final log line says about its copy and checksum.
+type phases struct {
+	Copy     float64 `json:"copy_duration"`      // ms
+	Checksum float64 `json:"checksum_duration"`  // ms
+	LockHeld float64 `json:"checksum_lock_held"` // ms
+}
+
+func doppelPhases(out []byte) (*phases, error) {
+	for _, line := range bytes.Split(out, []byte("\n")) {
+		if !bytes.Contains(line, []byte(`"migration finished"`)) {
+			continue
+		}
+		var p phases
+		if err := json.Unmarshal(line, &p); err != nil {
+			return nil, fmt.Errorf("doppel's final log line: %w", err)
+		}
+		return &p, nil
+	}
+	return nil, fmt.Errorf("doppel printed no \"migration finished\" line")
 }
 
 func report(results []result, rows int) {
@@ -169,6 +202,16 @@ func report(results []result, rows int) {
 			secs = "failed"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%v\n", r.load, r.tool, secs, ratio, r.writes, r.errors, r.longest.Round(time.Millisecond))
+	}
+	tw.Flush()
+
+	fmt.Printf("\ndoppel's checksum (both tables compared at one consistent point) against its copy\n\n")
+	tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "load\tcopy s\tchecksum s\tchecksum / copy\tlock for the consistent point")
+	for _, r := range results {
+		if p := r.phases; p != nil && p.Copy > 0 {
+			fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.0f%%\t%.0f ms\n", r.load, p.Copy/1000, p.Checksum/1000, 100*p.Checksum/p.Copy, p.LockHeld)
+		}
 	}
 	tw.Flush()
 }

@@ -80,6 +80,18 @@ type Config struct {
 	// the swapped-in table starts with fresh index statistics.
 	AnalyzeGhostTable bool
 
+	// SkipChecksum swaps the ghost in without comparing it to the original
+	// (--checksum=false). ChecksumThreads is how many chunks are hashed at
+	// once (0: 4); ChecksumInterval how often the tables are compared again
+	// while the cut-over is postponed (0: 1h).
+	SkipChecksum     bool
+	ChecksumThreads  int
+	ChecksumInterval time.Duration
+
+	// PostponeCutOverFlagFile holds the cut-over while the file exists; it
+	// is created at start when missing (gh-ost's flag).
+	PostponeCutOverFlagFile string
+
 	// StatusInterval is how often the status line is logged.
 	StatusInterval time.Duration
 }

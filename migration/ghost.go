@@ -342,5 +342,17 @@ func (m *migrator) newWorkers() error {
 	if err != nil {
 		return fmt.Errorf("copier: %w", err)
 	}
-	return nil
+	if m.keyRange, err = schema.NewKeyRange(m.orig, m.mapping.KeyOrig); err != nil {
+		return err
+	}
+	m.keyTrackable = len(m.keyRange.Cols) == 1 && isIntegerType(m.keyRange.Cols[0].DataType)
+	return m.newChecker()
+}
+
+func isIntegerType(t string) bool {
+	switch t {
+	case "tinyint", "smallint", "mediumint", "int", "integer", "bigint":
+		return true
+	}
+	return false
 }

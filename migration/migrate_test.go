@@ -291,7 +291,8 @@ func TestLossyMigrationsStopBeforeTheSwap(t *testing.T) {
 		panic       bool
 		want        []string
 	}{
-		{"a new unique key over duplicate values", "ADD UNIQUE KEY k_unique (k)", false, []string{"collide on a unique key", "kept for inspection"}},
+		{"a new unique key over duplicate values", "ADD UNIQUE KEY k_unique (k)", false, []string{"collide on a unique key", "unique key k_unique: duplicated values (\"", "does not hold for the existing data", "kept for inspection"}},
+		{"a decimal whose scale is reduced", "MODIFY amount decimal(12,1) NULL", false, []string{"would lose data"}},
 		{"a new unique key with --panic-on-warnings", "ADD UNIQUE KEY k_unique (k)", true, []string{"Warning: Duplicate entry", "for key 'k_unique'", "--panic-on-warnings"}},
 		{"a narrowed column that truncates values", "MODIFY c varchar(5) CHARACTER SET utf8mb4 NOT NULL", false, []string{"would lose data", "Data truncated"}},
 	}

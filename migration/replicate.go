@@ -54,6 +54,7 @@ func (m *migrator) applyLoop(ctx context.Context, in <-chan binlog.Txn) error {
 					if err := m.checkKeyNotNull(ch); err != nil {
 						return err
 					}
+					m.dirty.add(ch, m.keyRange.Cols[0], m.keyPos, m.keyTrackable)
 					pending = append(pending, ch)
 					continue
 				}
@@ -257,8 +258,86 @@ func (m *migrator) verifySuspects(ctx context.Context) error {
 		return fmt.Errorf("%w; the original is untouched and %s is kept for inspection", displacedErr, m.names.ghost)
 	}
 	shown := missing[:min(len(missing), 10)]
-	return fmt.Errorf("%d row(s) of the original cannot be copied to the ghost: they collide on a unique key other than %s (did the ALTER add a UNIQUE key over duplicate values?); the original is untouched and %s is kept for inspection; first keys (%s): %v",
-		len(missing), m.mapping.KeyName, m.names.ghost, strings.Join(m.mapping.KeyOrig, ","), shown)
+	return fmt.Errorf("%d row(s) of the original cannot be copied to the ghost: they collide on a unique key other than %s; %s; the original is untouched and %s is kept for inspection; first keys (%s): %v",
+		len(missing), m.mapping.KeyName, m.describeCollisions(ctx, shown), m.names.ghost, strings.Join(m.mapping.KeyOrig, ","), shown)
+}
+
+// describeCollisions names, for lost rows, the ghost's unique index they
+// collide on and the duplicated values: the operator's next step is to fix
+// those values or drop the new UNIQUE key. The values are part of the
+// error on purpose; it is the one place doppel shows table data.
+func (m *migrator) describeCollisions(ctx context.Context, keys [][]any) string {
+	byIndex := map[string][]string{}
+	var order []string
+	for _, k := range keys {
+		for _, idx := range m.ghost.Keys {
+			if !idx.Unique || strings.EqualFold(idx.Name, m.mapping.GhostKeyName) {
+				continue
+			}
+			vals, ok := m.collision(ctx, idx, k)
+			if !ok {
+				continue
+			}
+			if _, seen := byIndex[idx.Name]; !seen {
+				order = append(order, idx.Name)
+			}
+			byIndex[idx.Name] = append(byIndex[idx.Name], "("+vals+")")
+			break
+		}
+	}
+	if len(order) == 0 {
+		return "did the ALTER add a UNIQUE key over duplicate values?"
+	}
+	var parts []string
+	for _, name := range order {
+		parts = append(parts, fmt.Sprintf("unique key %s: duplicated values %s", name, strings.Join(byIndex[name], " ")))
+	}
+	return strings.Join(parts, "; ") + "; the new UNIQUE key does not hold for the existing data: fix the duplicates or drop the key from the ALTER"
+}
+
+// collision reports whether the original's row with key collides on the
+// ghost's unique index idx with a row already in the ghost, and the
+// duplicated values.
+func (m *migrator) collision(ctx context.Context, idx schema.Key, key []any) (string, bool) {
+	origCols := make([]string, len(idx.Columns))
+	for i, gc := range idx.Columns {
+		origCols[i] = ""
+		for j, g := range m.mapping.GhostColumns {
+			if strings.EqualFold(g, gc) {
+				origCols[i] = m.mapping.OrigColumns[j]
+			}
+		}
+		if origCols[i] == "" {
+			return "", false // a column the ALTER adds: not the original's data
+		}
+	}
+	where, args := m.keyRange.In([][]any{key})
+	vals := make([]sql.NullString, len(origCols))
+	dest := make([]any, len(vals))
+	for i := range vals {
+		dest[i] = &vals[i]
+	}
+	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s", schema.ColumnList(origCols), schema.QuoteTable(m.cfg.Database, m.cfg.Table), where)
+	if err := m.write.QueryRowContext(ctx, q, args...).Scan(dest...); err != nil {
+		return "", false
+	}
+	var conds []string
+	var cargs []any
+	shown := make([]string, len(vals))
+	for i, v := range vals {
+		if !v.Valid {
+			return "", false // NULLs never collide
+		}
+		conds = append(conds, schema.QuoteIdent(idx.Columns[i])+" = ?")
+		cargs = append(cargs, v.String)
+		shown[i] = strconv.Quote(v.String)
+	}
+	var n int
+	q = fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE %s", schema.QuoteTable(m.cfg.Database, m.names.ghost), strings.Join(conds, " AND "))
+	if err := m.write.QueryRowContext(ctx, q, cargs...).Scan(&n); err != nil || n == 0 {
+		return "", false
+	}
+	return strings.Join(shown, ","), true
 }
 
 // lostRow reports whether key is in the original but not in the ghost.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/doppel-dev/doppel/applier"
 	"github.com/doppel-dev/doppel/binlog"
+	"github.com/doppel-dev/doppel/checksum"
 	"github.com/doppel-dev/doppel/copier"
 	"github.com/doppel-dev/doppel/dbconn"
 	"github.com/doppel-dev/doppel/schema"
@@ -40,6 +41,7 @@ type migrator struct {
 	streamer *binlog.Streamer
 	applier  *applier.Applier
 	copier   *copier.Copier
+	checker  *checksum.Checker
 
 	phase        atomic.Value // string
 	rowsEstimate atomic.Int64
@@ -53,6 +55,12 @@ type migrator struct {
 	suspects suspectSet
 	triggers []ghostTrigger
 	keyPos   []int // positions of the migration key's columns in a row image
+	keyRange schema.KeyRange
+	// keyTrackable: the key is one integer column, so the changes since a
+	// checksum pass can be placed in its chunks.
+	keyTrackable bool
+	dirty        dirtyKeys
+	lastVerified time.Time
 
 	report Report
 }
@@ -63,8 +71,14 @@ type Report struct {
 	RowsCopied     int64
 	ChangesApplied int64
 	CutOverStall   time.Duration
-	OldTable       string // the original's name after the swap ("" when dropped or not swapped)
-	Duration       time.Duration
+	CopyDuration   time.Duration
+	// ChecksumDuration is the time spent comparing the tables, over every
+	// pass; ChecksumLockHeld the longest read lock a consistent point took.
+	ChecksumDuration time.Duration
+	ChecksumRepairs  int // chunks recopied because they differed
+	ChecksumLockHeld time.Duration
+	OldTable         string // the original's name after the swap ("" when dropped or not swapped)
+	Duration         time.Duration
 }
 
 // Run migrates cfg.Table as cfg describes. Without cfg.Execute it is a dry
@@ -89,6 +103,12 @@ func (m *migrator) run(ctx context.Context) error {
 	}
 	if !m.cfg.Execute {
 		return m.finishDryRun(ctx)
+	}
+	if err := m.preparePostpone(); err != nil {
+		return err
+	}
+	if m.cfg.SkipChecksum {
+		m.log.Warn().Msg("--checksum=false: the ghost table will be swapped in WITHOUT verifying that it holds the original's rows")
 	}
 	if err := m.createChangelog(ctx); err != nil {
 		return err
@@ -173,14 +193,22 @@ func (m *migrator) copyApplyAndSwap(ctx context.Context) error {
 
 func (m *migrator) foreground(ctx context.Context) error {
 	m.phase.Store("copy")
+	began := time.Now()
 	if err := m.copier.Run(ctx); err != nil {
 		return err
 	}
+	m.report.CopyDuration = time.Since(began)
 	m.phase.Store("catch-up")
 	if err := m.catchUp(ctx); err != nil {
 		return err
 	}
 	if err := m.verifySuspects(ctx); err != nil {
+		return err
+	}
+	if err := m.verify(ctx); err != nil {
+		return err
+	}
+	if err := m.postpone(ctx); err != nil {
 		return err
 	}
 	m.phase.Store("cut-over")

@@ -19,8 +19,12 @@ type Status struct {
 	Applied        binlog.Position
 	Read           binlog.Position
 	Throttle       string
-	Elapsed        time.Duration
-	ETA            time.Duration // -1 when unknown
+	// ChecksumDone and ChecksumTotal count the chunks of the current
+	// checksum pass; ChecksumETA is its estimated time left (-1 unknown).
+	ChecksumDone, ChecksumTotal int64
+	ChecksumETA                 time.Duration
+	Elapsed                     time.Duration
+	ETA                         time.Duration // -1 when unknown
 }
 
 func (m *migrator) status() Status {
@@ -50,6 +54,15 @@ func (m *migrator) status() Status {
 	if s.Progress == 1 {
 		s.ETA = 0
 	}
+	s.ChecksumETA = -1
+	if m.checker != nil {
+		var started time.Time
+		s.ChecksumDone, s.ChecksumTotal, started = m.checker.Progress()
+		if s.ChecksumDone > 0 && s.ChecksumTotal > 0 {
+			left := float64(s.ChecksumTotal-s.ChecksumDone) / float64(s.ChecksumDone)
+			s.ChecksumETA = time.Duration(float64(time.Since(started)) * left).Round(time.Second)
+		}
+	}
 	return s
 }
 
@@ -73,6 +86,12 @@ func (m *migrator) statusLoop(ctx context.Context) error {
 			Str("binlog_applied", s.Applied.String()).Dur("elapsed", s.Elapsed.Round(time.Second))
 		if s.ETA >= 0 {
 			ev = ev.Dur("eta", s.ETA)
+		}
+		if s.Phase == "checksum" && s.ChecksumTotal > 0 {
+			ev = ev.Str("checksum", strconv.FormatInt(s.ChecksumDone, 10)+"/"+strconv.FormatInt(s.ChecksumTotal, 10)+" chunks")
+			if s.ChecksumETA >= 0 {
+				ev = ev.Dur("checksum_eta", s.ChecksumETA)
+			}
 		}
 		if s.Throttle != "" {
 			ev = ev.Str("throttled", s.Throttle)

@@ -28,6 +28,13 @@ const (
 	defaultLockTimeout    = 3
 )
 
+// doppel's own checksum flags: more threads than the server has cores only
+// queue, and each one holds a snapshot connection.
+const (
+	minChecksumThreads = 1
+	maxChecksumThreads = 64
+)
+
 const (
 	cutOverAtomic  = "atomic"
 	cutOverTwoStep = "two-step"
@@ -87,6 +94,16 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 		GTID:                    o.gtid,
 		AnalyzeGhostTable:       o.analyzeGhostTable,
 		PanicOnWarnings:         o.panicOnWarnings,
+		SkipChecksum:            !o.checksum,
+		ChecksumThreads:         o.checksumThreads,
+		ChecksumInterval:        o.checksumInterval,
+		PostponeCutOverFlagFile: o.postponeCutOverFlagFile,
+	}
+	if o.checksumThreads < minChecksumThreads || o.checksumThreads > maxChecksumThreads {
+		problem("--checksum-threads=%d: give %d to %d", o.checksumThreads, minChecksumThreads, maxChecksumThreads)
+	}
+	if o.checksumInterval <= 0 {
+		problem("--checksum-interval=%s: give a positive duration, e.g. 1h or 10m", o.checksumInterval)
 	}
 
 	if cfg.Host == "" {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 )
 
 // options holds the raw values of the flags doppel honours. It is turned into
@@ -61,6 +62,11 @@ type options struct {
 	analyzeGhostTable      bool
 	panicOnWarnings        bool
 
+	checksum                bool
+	checksumThreads         int
+	checksumInterval        time.Duration
+	postponeCutOverFlagFile string
+
 	verbose bool
 	debug   bool
 	quiet   bool
@@ -116,7 +122,6 @@ var notImplemented = []pendingFlag{
 	{"heartbeat-interval-millis", int64(100), "milliseconds between heartbeat writes to the changelog table"},
 	{"throttle-flag-file", "", "pause while this file exists"},
 	{"throttle-additional-flag-file", "/tmp/gh-ost.throttle", "pause while this file exists (shared by all migrations)"},
-	{"postpone-cut-over-flag-file", "", "keep syncing but do not cut over while this file exists"},
 	{"panic-flag-file", "", "stop at once, without cleanup, when this file appears"},
 	{"initially-drop-socket-file", false, "remove a leftover socket file before serving"},
 	{"serve-socket-file", "", "unix socket for interactive commands"},
@@ -203,6 +208,11 @@ func defineFlags(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.panicOnWarnings, "panic-on-warnings", false, "stop at the first row the copy would skip on a unique key, instead of proving such rows before the swap")
 	fs.BoolVar(&o.analyzeGhostTable, "analyze-ghost-table-before-cutover", false, "run ANALYZE TABLE on the new table before cut-over")
 
+	fs.StringVar(&o.postponeCutOverFlagFile, "postpone-cut-over-flag-file", "", "keep syncing, and re-verifying every --checksum-interval, but do not cut over while this file exists (created at start if missing)")
+	fs.BoolVar(&o.checksum, "checksum", true, "compare the new table with the original at one consistent point before the swap, repairing differing chunks; =false swaps unverified")
+	fs.IntVar(&o.checksumThreads, "checksum-threads", 4, fmt.Sprintf("chunks the checksum hashes at once (%d..%d)", minChecksumThreads, maxChecksumThreads))
+	fs.DurationVar(&o.checksumInterval, "checksum-interval", time.Hour, "while the cut-over is postponed, compare the tables in full again this often")
+
 	fs.BoolVar(&o.verbose, "verbose", false, "log progress (info level; the default)")
 	fs.BoolVar(&o.debug, "debug", false, "log debug detail")
 	fs.BoolVar(&o.quiet, "quiet", false, "log errors only")
@@ -257,9 +267,9 @@ func refusedFlags(fs *flag.FlagSet) []string {
 const helpIntro = `doppel changes the schema of a live MySQL or MariaDB table without blocking
 its writers. It builds a ghost table with the new schema, copies the rows into
 it while replaying the binlog onto it, proves no row was dropped on a unique
-key, and swaps the tables atomically. Its flags are gh-ost's. Without
---execute it only checks that the migration can run (the ALTER is proven on a
-throwaway table), then exits.
+key, verifies both tables hold the same rows (checksum), and swaps the tables
+atomically. Its flags are gh-ost's. Without --execute it only checks that the
+migration can run (the ALTER is proven on a throwaway table), then exits.
 
 Usage:
   doppel --host=HOST --user=USER --ask-pass --database=DB --table=TABLE \
@@ -273,6 +283,8 @@ when a flag is repeated, the last value wins. Boolean flags are set with
 const helpOutro = `
 Exit codes: 0 migrated (or dry run passed), 1 migration failed or was
 interrupted, 2 bad usage.
+
+To compare two tables by hand with the same checksum: doppel checksum --help
 `
 
 // printHelp writes the help text: the flags doppel honours first, then the

@@ -43,6 +43,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		stdout:  stdout,
 		stderr:  stderr,
 		migrate: runMigration,
+		compare: migration.Compare,
 		getenv:  os.Getenv,
 		exit:    os.Exit,
 	}
@@ -56,11 +57,15 @@ type app struct {
 	stdout  io.Writer
 	stderr  io.Writer
 	migrate migrateFunc
+	compare compareFunc
 	getenv  func(string) string
 	exit    func(int) // used only by the second-signal hard exit
 }
 
 func (a *app) run(args []string) int {
+	if len(args) > 0 && args[0] == "checksum" {
+		return a.runChecksum(args[1:])
+	}
 	var o options
 	fs := defineFlags(&o)
 	if err := fs.Parse(args); err != nil {
@@ -151,6 +156,8 @@ func (a *app) run(args []string) int {
 	}
 	log.Info().Int64("rows_copied", report.RowsCopied).Int64("changes_applied", report.ChangesApplied).
 		Dur("cut_over_stall", report.CutOverStall).Str("old_table", report.OldTable).
+		Dur("copy_duration", report.CopyDuration).Dur("checksum_duration", report.ChecksumDuration).
+		Dur("checksum_lock_held", report.ChecksumLockHeld).Int("checksum_repairs", report.ChecksumRepairs).
 		Dur("duration", report.Duration).Msg("migration finished")
 	return exitOK
 }

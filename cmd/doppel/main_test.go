@@ -137,7 +137,7 @@ func TestFlagSyntaxFormsAreAllAccepted(t *testing.T) {
 	}
 }
 
-// implementedFlags are the gh-ost flags doppel honours today.
+// implementedFlags are the flags doppel honours today: gh-ost's, then its own.
 var implementedFlags = []string{
 	"host", "port", "user", "password", "conf", "ask-pass", "database", "table", "alter",
 	"execute", "allow-on-master", "assume-master-host", "assume-rbr", "exact-rowcount",
@@ -149,6 +149,9 @@ var implementedFlags = []string{
 	"version", "help", "include-triggers", "trigger-suffix", "remove-trigger-suffix-if-exists",
 	"discard-foreign-keys", "skip-foreign-key-checks", "allow-zero-in-date", "skip-strict-mode",
 	"allow-nullable-unique-key", "gtid", "analyze-ghost-table-before-cutover", "panic-on-warnings",
+	"postpone-cut-over-flag-file",
+	// doppel's own
+	"checksum", "checksum-threads", "checksum-interval",
 }
 
 // handledInCmd are implemented flags that shape doppel's own behaviour rather
@@ -211,6 +214,10 @@ var configFieldCases = []struct {
 	{"gtid", "--gtid", func(c migration.Config) any { return c.GTID }, true},
 	{"panic-on-warnings", "--panic-on-warnings", func(c migration.Config) any { return c.PanicOnWarnings }, true},
 	{"analyze-ghost-table-before-cutover", "--analyze-ghost-table-before-cutover", func(c migration.Config) any { return c.AnalyzeGhostTable }, true},
+	{"postpone-cut-over-flag-file", "--postpone-cut-over-flag-file=/tmp/p.flag", func(c migration.Config) any { return c.PostponeCutOverFlagFile }, "/tmp/p.flag"},
+	{"checksum", "--checksum=false", func(c migration.Config) any { return c.SkipChecksum }, true},
+	{"checksum-threads", "--checksum-threads=8", func(c migration.Config) any { return c.ChecksumThreads }, 8},
+	{"checksum-interval", "--checksum-interval=10m", func(c migration.Config) any { return c.ChecksumInterval }, 10 * time.Minute},
 }
 
 func TestEveryImplementedFlagReachesItsConfigField(t *testing.T) {
@@ -280,6 +287,8 @@ func TestDefaultsBecomeTheDefaultConfig(t *testing.T) {
 		CutOver:            "atomic",
 		CutOverLockTimeout: 3 * time.Second,
 		StorageEngine:      "innodb",
+		ChecksumThreads:    4,
+		ChecksumInterval:   time.Hour,
 	}
 	if !reflect.DeepEqual(out.cfg, want) {
 		t.Errorf("config\n got %+v\nwant %+v", out.cfg, want)
