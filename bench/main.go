@@ -165,7 +165,9 @@ func output(ctx context.Context, name string, args ...string) ([]byte, error) {
 type phases struct {
 	Copy     float64 `json:"copy_duration"`      // ms
 	Checksum float64 `json:"checksum_duration"`  // ms
+	LockWait float64 `json:"checksum_lock_wait"` // ms
 	LockHeld float64 `json:"checksum_lock_held"` // ms
+	Stall    float64 `json:"cut_over_stall"`     // ms
 }
 
 func doppelPhases(out []byte) (*phases, error) {
@@ -207,10 +209,10 @@ func report(results []result, rows int) {
 
 	fmt.Printf("\ndoppel's checksum (both tables compared at one consistent point) against its copy\n\n")
 	tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "load\tcopy s\tchecksum s\tchecksum / copy\tlock for the consistent point")
+	fmt.Fprintln(tw, "load\tcopy s\tchecksum s\tchecksum / copy\tconsistent point: lock wait + held\tcut-over stall")
 	for _, r := range results {
 		if p := r.phases; p != nil && p.Copy > 0 {
-			fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.0f%%\t%.0f ms\n", r.load, p.Copy/1000, p.Checksum/1000, 100*p.Checksum/p.Copy, p.LockHeld)
+			fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.0f%%\t%.0f + %.0f ms\t%.0f ms\n", r.load, p.Copy/1000, p.Checksum/1000, 100*p.Checksum/p.Copy, p.LockWait, p.LockHeld, p.Stall)
 		}
 	}
 	tw.Flush()

@@ -62,7 +62,7 @@ func New(cfg Config) (*Checker, error) {
 		return nil, fmt.Errorf("checksum: %w", err)
 	}
 	c := &Checker{cfg: cfg, origKey: key, ghostKey: key.Renamed(cfg.Mapping.KeyGhost)}
-	var origExprs, ghostExprs []string
+	var origParts, ghostParts []rowPart
 	for i, name := range cfg.Mapping.OrigColumns {
 		oc, ok1 := cfg.Orig.Column(name)
 		gc, ok2 := cfg.Ghost.Column(cfg.Mapping.GhostColumns[i])
@@ -75,10 +75,67 @@ func New(cfg Config) (*Checker, error) {
 			cfg.Logger.Warn().Str("column", name).Str("reason", p.Reason).Msg("column not compared by the checksum")
 			continue
 		}
-		origExprs, ghostExprs = append(origExprs, p.OrigExpr), append(ghostExprs, p.GhostExpr)
+		bytes := classify(oc) == classBinary || classify(gc) == classBinary || classify(oc) == classSpatial
+		nullable := oc.Nullable || gc.Nullable
+		origParts = append(origParts, rowPart{expr: p.OrigExpr, col: oc, same: p.Domain == "same", bytes: bytes, nullable: nullable})
+		ghostParts = append(ghostParts, rowPart{expr: p.GhostExpr, col: gc, same: p.Domain == "same", bytes: bytes, nullable: nullable})
 	}
-	c.origRow, c.ghostRow = rowString(origExprs), rowString(ghostExprs)
+	c.origRow, c.ghostRow = rowString(origParts), rowString(ghostParts)
 	return c, nil
+}
+
+// rowPart is one compared column in a row string.
+type rowPart struct {
+	expr     string // the plan's expression: a binary string or NULL
+	col      schema.Column
+	same     bool // the type is unchanged
+	bytes    bool // raw bytes, which may hold the separator
+	nullable bool // on either side
+}
+
+// unicode charsets are the ones any other converts into without loss.
+var unicode = map[string]bool{"utf8mb4": true, "utf8mb3": true, "utf8": true, "ucs2": true, "utf16": true, "utf16le": true, "utf32": true}
+
+// rowString concatenates a row's compared values, separated by a 0x00 byte,
+// with the NULL-ness of each nullable value appended (CONCAT_WS skips
+// NULLs) and the length of every raw-bytes value before it (only those can
+// hold the separator). A column whose type is unchanged is used as it is:
+// both sides render it the same way, and casting every value to binary
+// doubles the cost of the checksum. Only when two non-Unicode charsets
+// meet in one row, which CONCAT_WS refuses to mix, are those cast.
+func rowString(parts []rowPart) string {
+	legacy := map[string]bool{}
+	for _, p := range parts {
+		if p.same && classify(p.col) == classText && !unicode[p.col.Charset] {
+			legacy[p.col.Charset] = true
+		}
+	}
+	var vals, nulls []string
+	for _, p := range parts {
+		e := p.expr
+		if p.same {
+			switch cl := classify(p.col); {
+			case cl == classFloat || cl == classDouble || cl == classJSON || cl == classOther:
+			case cl == classText && !unicode[p.col.Charset] && len(legacy) > 1:
+			default:
+				e = schema.QuoteIdent(p.col.Name)
+			}
+		}
+		if p.bytes {
+			vals = append(vals, "LENGTH("+e+")")
+		}
+		vals = append(vals, e)
+		if p.nullable {
+			nulls = append(nulls, "ISNULL("+e+")")
+		}
+	}
+	if len(nulls) > 0 {
+		vals = append(vals, "CONCAT("+strings.Join(nulls, ", ")+")")
+	}
+	if len(vals) == 0 {
+		return "''"
+	}
+	return "CONCAT_WS(0x00, " + strings.Join(vals, ", ") + ")"
 }
 
 // Plans says how each shared column is compared.
@@ -88,20 +145,6 @@ func (c *Checker) Plans() []ColumnPlan { return c.plans }
 // the pass started.
 func (c *Checker) Progress() (done, total int64, started time.Time) {
 	return c.progress.Load(), c.total.Load(), time.Unix(0, c.passStart.Load())
-}
-
-// rowString concatenates a row's column expressions so that no two
-// different rows give the same string: each value is prefixed by its length
-// and NULL is spelled differently from every value.
-func rowString(exprs []string) string {
-	if len(exprs) == 0 {
-		return "''"
-	}
-	parts := make([]string, len(exprs))
-	for i, e := range exprs {
-		parts[i] = fmt.Sprintf("COALESCE(CONCAT(LENGTH(%s), ':', %s), 'N')", e, e)
-	}
-	return "CONCAT_WS(',', " + strings.Join(parts, ", ") + ")"
 }
 
 // hashFuncs are the two independent 32-bit row hashes whose sums make a
@@ -161,10 +204,14 @@ type Result struct {
 	Diffs  []Diff
 }
 
-// Chunks walks the original's migration key in the snapshot and cuts it into
-// chunks of ChunkSize rows.
+// Chunks cuts the original's migration key, as the snapshot sees it, into
+// chunks of about ChunkSize rows: by arithmetic for an integer key, else by
+// walking the key.
 func (c *Checker) Chunks(ctx context.Context, snap *Snapshot) ([]Chunk, error) {
 	conn := snap.conns[0]
+	if ok, unsigned := c.intKey(); ok {
+		return c.arithmeticChunks(ctx, conn, unsigned)
+	}
 	from := fmt.Sprintf("SELECT %s FROM %s FORCE INDEX (%s)", c.origKey.Select(),
 		schema.QuoteTable(c.cfg.Database, c.cfg.Orig.Name), schema.QuoteIdent(c.cfg.Mapping.KeyName))
 	var chunks []Chunk
@@ -207,8 +254,8 @@ func (c *Checker) Compare(ctx context.Context, snap *Snapshot, chunks []Chunk) (
 	res := Result{Chunks: len(chunks)}
 	work := make(chan int)
 	type outcome struct {
-		rows int64
-		diff *Diff
+		rows  int64
+		diffs []Diff
 	}
 	out := make([]outcome, len(chunks))
 	g, gctx := errgroup.WithContext(ctx)
@@ -231,11 +278,11 @@ func (c *Checker) Compare(ctx context.Context, snap *Snapshot, chunks []Chunk) (
 						return err
 					}
 				}
-				rows, diff, err := c.compareChunk(gctx, conn, chunks[i])
+				rows, diffs, err := c.compareChunk(gctx, conn, chunks[i])
 				if err != nil {
 					return err
 				}
-				out[i] = outcome{rows, diff}
+				out[i] = outcome{rows, diffs}
 				c.progress.Add(1)
 			}
 			return nil
@@ -246,9 +293,7 @@ func (c *Checker) Compare(ctx context.Context, snap *Snapshot, chunks []Chunk) (
 	}
 	for _, o := range out {
 		res.Rows += o.rows
-		if o.diff != nil {
-			res.Diffs = append(res.Diffs, *o.diff)
-		}
+		res.Diffs = append(res.Diffs, o.diffs...)
 	}
 	return res, nil
 }
@@ -258,7 +303,10 @@ type fingerprint struct {
 	a, b string // decimal sums, compared as text
 }
 
-func (c *Checker) compareChunk(ctx context.Context, conn *sql.Conn, ch Chunk) (int64, *Diff, error) {
+// compareChunk compares one chunk; a differing chunk that holds many rows
+// is split and its parts compared, so the differences found are small
+// chunks with their keys.
+func (c *Checker) compareChunk(ctx context.Context, conn *sql.Conn, ch Chunk) (int64, []Diff, error) {
 	o, err := c.fingerprint(ctx, conn, c.origSide(), ch)
 	if err != nil {
 		return 0, nil, err
@@ -270,11 +318,24 @@ func (c *Checker) compareChunk(ctx context.Context, conn *sql.Conn, ch Chunk) (i
 	if o == g {
 		return o.rows, nil, nil
 	}
-	d := &Diff{Chunk: ch, OrigRows: o.rows, GhostRows: g.rows}
+	if ok, unsigned := c.intKey(); ok && max(o.rows, g.rows) > 2*c.cfg.ChunkSize {
+		if parts := split(ch, 8, unsigned); parts != nil {
+			var diffs []Diff
+			for _, p := range parts {
+				_, d, err := c.compareChunk(ctx, conn, p)
+				if err != nil {
+					return 0, nil, err
+				}
+				diffs = append(diffs, d...)
+			}
+			return o.rows, diffs, nil
+		}
+	}
+	d := Diff{Chunk: ch, OrigRows: o.rows, GhostRows: g.rows}
 	if d.Keys, err = c.differingKeys(ctx, conn, ch); err != nil {
 		return 0, nil, err
 	}
-	return o.rows, d, nil
+	return o.rows, []Diff{d}, nil
 }
 
 // side is one table of the comparison.

@@ -25,8 +25,11 @@ type Outcome struct {
 	Rows     int64 // original rows compared in the full pass
 	Repaired int   // chunk repairs made
 	Passes   int   // comparisons, the full pass included
-	LockHeld time.Duration
-	Duration time.Duration
+	// LockWait and LockHeld are the longest wait for, and hold of, the read
+	// lock of a consistent point: writers to the locked tables stall for
+	// both.
+	LockWait, LockHeld time.Duration
+	Duration           time.Duration
 }
 
 // ErrMismatch is wrapped by the error of a verification that could not make
@@ -64,13 +67,14 @@ func (c *Checker) verify(ctx context.Context, open func(context.Context) (*Snaps
 	if err != nil {
 		return out, err
 	}
-	out.LockHeld = snap.LockHeld
+	out.LockWait, out.LockHeld = snap.LockWait, snap.LockHeld
 	full := chunks == nil
 	if full {
 		if chunks, err = c.Chunks(ctx, snap); err != nil {
 			snap.Close()
 			return out, err
 		}
+		c.cfg.Logger.Debug().Int("chunks", len(chunks)).Dur("elapsed", time.Since(began)).Msg("checksum chunk boundaries read")
 		c.mu.Lock()
 		c.lastChunks = chunks
 		c.mu.Unlock()
@@ -102,7 +106,7 @@ func (c *Checker) verify(ctx context.Context, open func(context.Context) (*Snaps
 		if err != nil {
 			return out, err
 		}
-		out.LockHeld = max(out.LockHeld, snap.LockHeld)
+		out.LockWait, out.LockHeld = max(out.LockWait, snap.LockWait), max(out.LockHeld, snap.LockHeld)
 		res, err = c.Compare(ctx, snap, again)
 		snap.Close()
 		if err != nil {
@@ -113,6 +117,9 @@ func (c *Checker) verify(ctx context.Context, open func(context.Context) (*Snaps
 	out.Duration = time.Since(began)
 	return out, nil
 }
+
+// maxChunksShown bounds the chunk ranges an error lists.
+const maxChunksShown = 5
 
 // mismatchError names what still differs: per chunk its key range, row
 // counts and up to maxKeys keys, and for the first differing key present
@@ -125,20 +132,21 @@ func (c *Checker) mismatchError(ctx context.Context, open func(context.Context) 
 	}
 	var keys [][]any
 	for i, d := range diffs {
-		if i == 3 {
-			fmt.Fprintf(&b, "; and %d more", len(diffs)-i)
+		if i == maxChunksShown {
+			fmt.Fprintf(&b, "; and %d more chunk(s)", len(diffs)-i)
 			break
 		}
-		fmt.Fprintf(&b, "; chunk %s", d.Chunk)
-		fmt.Fprintf(&b, " (%d rows in %s, %d in %s)", d.OrigRows, c.cfg.Orig.Name, d.GhostRows, c.cfg.Ghost.Name)
-		if len(d.Keys) > 0 {
-			shown := make([]string, 0, len(d.Keys))
-			for _, k := range d.Keys[:min(len(d.Keys), maxKeys)] {
-				shown = append(shown, "("+schema.FormatKey(k)+")")
-			}
-			fmt.Fprintf(&b, " differing keys (%s): %s", strings.Join(c.cfg.Mapping.KeyOrig, ","), strings.Join(shown, " "))
-		}
+		fmt.Fprintf(&b, "; chunk %s (%d rows in %s, %d in %s)", d.Chunk, d.OrigRows, c.cfg.Orig.Name, d.GhostRows, c.cfg.Ghost.Name)
+	}
+	for _, d := range diffs {
 		keys = append(keys, d.Keys...)
+	}
+	if len(keys) > 0 {
+		shown := make([]string, 0, maxKeys)
+		for _, k := range keys[:min(len(keys), maxKeys)] {
+			shown = append(shown, "("+schema.FormatKey(k)+")")
+		}
+		fmt.Fprintf(&b, "; differing keys (%s): %s", strings.Join(c.cfg.Mapping.KeyOrig, ","), strings.Join(shown, " "))
 	}
 	if cols := c.explain(ctx, open, keys); cols != "" {
 		b.WriteString("; " + cols)
@@ -166,6 +174,7 @@ func (c *Checker) explain(ctx context.Context, open func(context.Context) (*Snap
 			continue
 		}
 		var names []string
+		changed := false
 		n := 0
 		for _, p := range c.plans {
 			if p.Skipped {
@@ -174,13 +183,21 @@ func (c *Checker) explain(ctx context.Context, open func(context.Context) (*Snap
 			if o[n].Valid != g[n].Valid || o[n].String != g[n].String {
 				oc, _ := c.cfg.Orig.Column(p.Orig)
 				gc, _ := c.cfg.Ghost.Column(p.Ghost)
-				names = append(names, fmt.Sprintf("%s (%s → %s)", p.Orig, oc.ColumnType, gc.ColumnType))
+				if oc.ColumnType == gc.ColumnType && oc.Charset == gc.Charset {
+					names = append(names, p.Orig)
+				} else {
+					names = append(names, fmt.Sprintf("%s (%s → %s)", p.Orig, oc.ColumnType, gc.ColumnType))
+					changed = true
+				}
 			}
 			n++
 		}
 		if len(names) > 0 {
-			return fmt.Sprintf("columns whose values differ for key (%s): %s; if the ALTER changes their type, the conversion loses data",
-				schema.FormatKey(k), strings.Join(names, ", "))
+			msg := fmt.Sprintf("columns whose values differ for key (%s): %s", schema.FormatKey(k), strings.Join(names, ", "))
+			if changed {
+				msg += "; a difference that survives a recopy means the ALTER's conversion of that type loses data"
+			}
+			return msg
 		}
 	}
 	return ""

@@ -73,9 +73,11 @@ type Report struct {
 	CutOverStall   time.Duration
 	CopyDuration   time.Duration
 	// ChecksumDuration is the time spent comparing the tables, over every
-	// pass; ChecksumLockHeld the longest read lock a consistent point took.
+	// pass; ChecksumLockWait and ChecksumLockHeld the longest wait for and
+	// hold of the read lock a consistent point takes (writers stall for both).
 	ChecksumDuration time.Duration
 	ChecksumRepairs  int // chunks recopied because they differed
+	ChecksumLockWait time.Duration
 	ChecksumLockHeld time.Duration
 	OldTable         string // the original's name after the swap ("" when dropped or not swapped)
 	Duration         time.Duration

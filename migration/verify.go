@@ -52,11 +52,12 @@ func (m *migrator) verify(ctx context.Context) error {
 	m.report.ChecksumDuration += out.Duration
 	m.report.ChecksumRepairs += out.Repaired
 	m.report.ChecksumLockHeld = max(m.report.ChecksumLockHeld, out.LockHeld)
+	m.report.ChecksumLockWait = max(m.report.ChecksumLockWait, out.LockWait)
 	if err != nil {
 		return m.checksumFailed(err)
 	}
 	ev := m.log.Info().Int("chunks", out.Chunks).Int64("rows", out.Rows).Int("repaired_chunks", out.Repaired).
-		Dur("elapsed", out.Duration).Dur("lock_held", out.LockHeld)
+		Dur("elapsed", out.Duration).Dur("lock_wait", out.LockWait).Dur("lock_held", out.LockHeld)
 	if m.report.CopyDuration > 0 {
 		ev = ev.Str("of_copy_time", formatPct(float64(out.Duration)/float64(m.report.CopyDuration)))
 	}
@@ -167,6 +168,7 @@ func (m *migrator) verifyWritten(ctx context.Context) error {
 	m.report.ChecksumDuration += out.Duration
 	m.report.ChecksumRepairs += out.Repaired
 	m.report.ChecksumLockHeld = max(m.report.ChecksumLockHeld, out.LockHeld)
+	m.report.ChecksumLockWait = max(m.report.ChecksumLockWait, out.LockWait)
 	if err != nil {
 		return m.checksumFailed(err)
 	}

@@ -149,6 +149,9 @@ var notImplemented = []pendingFlag{
 	{"force-table-names", "", "name prefix for the ghost, changelog and old tables"},
 }
 
+// ownFlags are doppel's flags that gh-ost does not have; all others are gh-ost's.
+var ownFlags = []string{"checksum", "checksum-threads", "checksum-interval"}
+
 // defineFlags registers every gh-ost flag on a new FlagSet: the implemented
 // ones bound to o, the pending ones to values nobody reads. Usage and error
 // output are left to the caller.

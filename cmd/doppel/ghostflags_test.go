@@ -17,7 +17,8 @@ import (
 const ghostFlagsFile = "../../../shared/ghost-flags.tsv"
 
 // TestFlagsMatchGhost checks that every flag gh-ost accepts exists in doppel
-// with the same type and default, so any gh-ost command line parses.
+// with the same type and default, so any gh-ost command line parses, and
+// that the only others are doppel's own.
 func TestFlagsMatchGhost(t *testing.T) {
 	t.Parallel()
 	f, err := os.Open(ghostFlagsFile)
@@ -74,8 +75,13 @@ func TestFlagsMatchGhost(t *testing.T) {
 	}
 	defined := 0
 	flags.VisitAll(func(*flag.Flag) { defined++ })
-	if defined != seen {
-		t.Errorf("doppel defines %d flags, gh-ost %d: doppel's must be exactly gh-ost's", defined, seen)
+	for _, name := range ownFlags {
+		if flags.Lookup(name) == nil {
+			t.Errorf("doppel's own --%s is not defined", name)
+		}
+	}
+	if defined != seen+len(ownFlags) {
+		t.Errorf("doppel defines %d flags, gh-ost %d and doppel's own %d: doppel's must be gh-ost's plus ownFlags", defined, seen, len(ownFlags))
 	}
 }
 

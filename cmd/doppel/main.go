@@ -157,7 +157,7 @@ func (a *app) run(args []string) int {
 	log.Info().Int64("rows_copied", report.RowsCopied).Int64("changes_applied", report.ChangesApplied).
 		Dur("cut_over_stall", report.CutOverStall).Str("old_table", report.OldTable).
 		Dur("copy_duration", report.CopyDuration).Dur("checksum_duration", report.ChecksumDuration).
-		Dur("checksum_lock_held", report.ChecksumLockHeld).Int("checksum_repairs", report.ChecksumRepairs).
+		Dur("checksum_lock_wait", report.ChecksumLockWait).Dur("checksum_lock_held", report.ChecksumLockHeld).Int("checksum_repairs", report.ChecksumRepairs).
 		Dur("duration", report.Duration).Msg("migration finished")
 	return exitOK
 }
