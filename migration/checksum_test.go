@@ -2,6 +2,7 @@ package migration
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -225,5 +226,79 @@ func TestTypeChangesPassTheChecksum(t *testing.T) {
 	db.QueryRow("SELECT COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 't' AND COLUMN_NAME = 'd'").Scan(&typ)
 	if typ != "decimal(12,4)" {
 		t.Fatalf("d is %s after the migration", typ)
+	}
+}
+
+// Rows the application writes during the migration that collide on the new
+// UNIQUE key: the applier's conflict is not transient, so the migration
+// stops before the swap, naming the key and the duplicated value.
+func TestDuplicatesWrittenDuringTheMigrationStopIt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	cluster := sandbox.Shared(t)
+	name, db := cluster.Primary.NewDatabase(t)
+	seedLive(t, db, 1000)
+	if _, err := db.Exec("UPDATE t SET k = id"); err != nil {
+		t.Fatal(err)
+	}
+	flag := filepath.Join(t.TempDir(), "postpone.flag")
+	cfg := testConfig(cluster.Primary, name, "t", "ADD UNIQUE KEY k_unique (k)")
+	cfg.AllowOnMaster, cfg.PostponeCutOverFlagFile, cfg.DefaultRetries = true, flag, 2
+	log, tail := tailLogger(t)
+	done := make(chan error, 1)
+	go func() {
+		_, err := Run(context.Background(), cfg, log)
+		done <- err
+	}()
+	tail.waitFor(t, "cut-over postponed", 1, done)
+	for _, q := range []string{
+		"INSERT INTO t (id, uk, k, c) VALUES (5001, 'dup-a', 777777, 'a')",
+		"INSERT INTO t (id, uk, k, c) VALUES (5002, 'dup-b', 777777, 'b')",
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	before := strings.Join(dump(t, db, "SELECT * FROM t ORDER BY id"), "\n")
+	if err := os.Remove(flag); err != nil {
+		t.Fatal(err)
+	}
+	err := <-done
+	expectRefusal(t, err, []string{"k_unique", `"777777"`, "kept for inspection"}, false)
+	if got := strings.Join(dump(t, db, "SHOW CREATE TABLE t"), "\n"); strings.Contains(got, "k_unique") {
+		t.Fatal("the tables were swapped")
+	}
+	if after := strings.Join(dump(t, db, "SELECT * FROM t ORDER BY id"), "\n"); after != before {
+		t.Fatal("the failed migration changed the original's rows")
+	}
+}
+
+// doppel checksum's machinery: equal tables pass, a changed row is named,
+// and nothing is written.
+func TestCompareByHand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	cluster := sandbox.Shared(t)
+	name, db := cluster.Primary.NewDatabase(t)
+	seedLive(t, db, 3000)
+	s := cluster.Primary
+	cfg := CompareConfig{Host: s.Host, Port: s.Port, User: s.User, Password: s.Password, Database: name,
+		Table: "t", Against: "ref", Threads: 2, ChunkSize: 500, LockTimeout: 2 * time.Second}
+	rep, err := Compare(context.Background(), cfg, testLogger(t))
+	if err != nil || rep.Rows != 3000 {
+		t.Fatalf("equal tables: %+v, %v", rep, err)
+	}
+	if _, err := db.Exec("UPDATE ref SET c = 'other' WHERE id = 1234"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Compare(context.Background(), cfg, testLogger(t))
+	if !errors.Is(err, ErrTablesDiffer) || !strings.Contains(err.Error(), "(1234)") || !strings.Contains(err.Error(), "columns whose values differ for key (1234): c") {
+		t.Fatalf("error %v, want the tables to differ at id 1234 in column c", err)
+	}
+	cfg.Against = "missing"
+	if _, err := Compare(context.Background(), cfg, testLogger(t)); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Fatalf("a missing table: %v", err)
 	}
 }

@@ -255,7 +255,13 @@ func (m *migrator) verifySuspects(ctx context.Context) error {
 		}
 	}
 	if displacedErr != nil {
-		return fmt.Errorf("%w; the original is untouched and %s is kept for inspection", displacedErr, m.names.ghost)
+		var keys [][]any
+		for _, k := range m.applier.Displaced() {
+			if len(keys) < 10 {
+				keys = append(keys, k.Values)
+			}
+		}
+		return fmt.Errorf("%w; %s; the original is untouched and %s is kept for inspection", displacedErr, m.describeCollisions(ctx, keys), m.names.ghost)
 	}
 	shown := missing[:min(len(missing), 10)]
 	return fmt.Errorf("%d row(s) of the original cannot be copied to the ghost: they collide on a unique key other than %s; %s; the original is untouched and %s is kept for inspection; first keys (%s): %v",

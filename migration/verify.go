@@ -54,7 +54,7 @@ func (m *migrator) verify(ctx context.Context) error {
 	m.report.ChecksumLockHeld = max(m.report.ChecksumLockHeld, out.LockHeld)
 	m.report.ChecksumLockWait = max(m.report.ChecksumLockWait, out.LockWait)
 	if err != nil {
-		return m.checksumFailed(err)
+		return m.checksumFailed(ctx, err)
 	}
 	ev := m.log.Info().Int("chunks", out.Chunks).Int64("rows", out.Rows).Int("repaired_chunks", out.Repaired).
 		Dur("elapsed", out.Duration).Dur("lock_wait", out.LockWait).Dur("lock_held", out.LockHeld)
@@ -66,8 +66,14 @@ func (m *migrator) verify(ctx context.Context) error {
 	return nil
 }
 
-func (m *migrator) checksumFailed(err error) error {
+// checksumFailed explains a failed checksum. When rows are missing because
+// they collide on a unique key, that is the cause worth naming (the key and
+// the duplicated values) rather than the chunks it left different.
+func (m *migrator) checksumFailed(ctx context.Context, err error) error {
 	if errors.Is(err, checksum.ErrMismatch) {
+		if cause := m.verifySuspects(ctx); cause != nil {
+			return fmt.Errorf("checksum: the tables differ because %w", cause)
+		}
 		return fmt.Errorf("checksum: %w; nothing was swapped: the original is untouched and %s is kept for inspection", err, m.names.ghost)
 	}
 	return fmt.Errorf("checksum: %w", err)
@@ -170,7 +176,7 @@ func (m *migrator) verifyWritten(ctx context.Context) error {
 	m.report.ChecksumLockHeld = max(m.report.ChecksumLockHeld, out.LockHeld)
 	m.report.ChecksumLockWait = max(m.report.ChecksumLockWait, out.LockWait)
 	if err != nil {
-		return m.checksumFailed(err)
+		return m.checksumFailed(ctx, err)
 	}
 	m.log.Info().Int("chunks", len(chunks)).Int("repaired_chunks", out.Repaired).Dur("elapsed", out.Duration).
 		Msg("quick checksum of the chunks written since the last pass passed")
