@@ -8,7 +8,7 @@ import (
 )
 
 func TestWaitBlocksWhilePausedAndReleasesOnResume(t *testing.T) {
-	th := New()
+	th := New(Config{})
 	if err := th.Wait(context.Background()); err != nil {
 		t.Fatalf("unpaused Wait: %v", err)
 	}
@@ -38,7 +38,7 @@ func TestWaitBlocksWhilePausedAndReleasesOnResume(t *testing.T) {
 }
 
 func TestWaitHonoursCancellation(t *testing.T) {
-	th := New()
+	th := New(Config{})
 	th.Pause("operator")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
