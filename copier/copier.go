@@ -29,6 +29,12 @@ type Config struct {
 	Flavor    string // "mariadb" or "mysql": the locking-read clause
 	// Wait blocks while the migration is throttled; nil never waits.
 	Wait func(context.Context) error
+	// Nice runs after each chunk with the time the chunk took (gh-ost's
+	// --nice-ratio sleeps a multiple of it); nil does nothing.
+	Nice func(ctx context.Context, took time.Duration) error
+	// OnRetry is told of each error a chunk is retried after (gh-ost's
+	// on-batch-copy-retry hook); nil does nothing.
+	OnRetry func(err error)
 	// OnConflict receives the migration keys of original rows the copy skipped
 	// because they collided with another row on a unique key other than the
 	// migration key. The caller must prove each one later or fail.
@@ -61,6 +67,7 @@ type Copier struct {
 	chunk         schema.KeyRange
 	chunkIndex    string
 	key           schema.KeyRange // the migration key, in the original
+	chunkSize     atomic.Int64 // rows per chunk; an operator may change it while copying
 	copied        atomic.Int64
 	chunks        atomic.Int64
 	done          atomic.Bool
@@ -79,6 +86,7 @@ func New(cfg Config) (*Copier, error) {
 		return nil, errors.New("copier: no migration key")
 	}
 	c := &Copier{cfg: cfg}
+	c.chunkSize.Store(cfg.ChunkSize)
 	key, err := schema.NewKeyRange(cfg.Orig, cfg.Mapping.KeyOrig)
 	if err != nil {
 		return nil, fmt.Errorf("copier: %w", err)
@@ -119,6 +127,18 @@ func clusteredKey(t *schema.Table) ([]schema.Column, bool) {
 		cols = append(cols, col)
 	}
 	return cols, len(cols) > 0
+}
+
+// ChunkSize is the current number of rows per chunk.
+func (c *Copier) ChunkSize() int64 { return c.chunkSize.Load() }
+
+// SetChunkSize changes the rows per chunk from the next chunk on.
+func (c *Copier) SetChunkSize(n int64) error {
+	if n <= 0 {
+		return errors.New("chunk size must be positive")
+	}
+	c.chunkSize.Store(n)
+	return nil
 }
 
 // Copied is the number of rows the copy has inserted so far.
@@ -198,7 +218,7 @@ func (c *Copier) chunkEnd(ctx context.Context, ch Chunk, max []any) (end []any, 
 	where, args := c.chunk.Where(ch.Low, ch.First, max)
 	q := fmt.Sprintf("SELECT %s FROM %s FORCE INDEX (%s) WHERE %s ORDER BY %s LIMIT 1 OFFSET %d",
 		c.chunk.Select(), schema.QuoteTable(c.cfg.Database, c.cfg.Original),
-		schema.QuoteIdent(c.chunkIndex), where, c.chunk.OrderBy("ASC"), c.cfg.ChunkSize-1)
+		schema.QuoteIdent(c.chunkIndex), where, c.chunk.OrderBy("ASC"), c.chunkSize.Load()-1)
 	end, err = c.scanKey(ctx, q, args...)
 	if err != nil {
 		return nil, false, err
@@ -215,7 +235,12 @@ func (c *Copier) copyChunk(ctx context.Context, ch Chunk) error {
 	start := time.Now()
 	var inserted int64
 	var warnings []warning
-	err := dbconn.Retry(ctx, c.cfg.Retries, func(ctx context.Context) error {
+	var lastErr error
+	err := dbconn.Retry(ctx, c.cfg.Retries, func(ctx context.Context) (err error) {
+		if lastErr != nil && c.cfg.OnRetry != nil {
+			c.cfg.OnRetry(lastErr)
+		}
+		defer func() { lastErr = err }()
 		conn, err := c.cfg.DB.Conn(ctx)
 		if err != nil {
 			return err
@@ -239,7 +264,11 @@ func (c *Copier) copyChunk(ctx context.Context, ch Chunk) error {
 	if err := c.judgeWarnings(ctx, ch, warnings); err != nil {
 		return err
 	}
-	c.cfg.Logger.Debug().Int64("rows", inserted).Dur("took", time.Since(start)).Msg("chunk copied")
+	took := time.Since(start)
+	c.cfg.Logger.Debug().Int64("rows", inserted).Dur("took", took).Msg("chunk copied")
+	if c.cfg.Nice != nil {
+		return c.cfg.Nice(ctx, took)
+	}
 	return nil
 }
 
@@ -247,7 +276,7 @@ func (c *Copier) copyChunk(ctx context.Context, ch Chunk) error {
 // stays zero instead of drawing an auto-increment value) and keeps every
 // warning of the chunk, so none is judged unseen.
 func (c *Copier) prepareSession(ctx context.Context, conn *sql.Conn) error {
-	maxErr := min(max(c.cfg.ChunkSize*2, 1000), 65535)
+	maxErr := min(max(c.chunkSize.Load()*2, 1000), 65535)
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET SESSION sql_mode = ?, SESSION max_error_count = %d", maxErr), c.sqlMode); err != nil {
 		return err
 	}

@@ -92,6 +92,33 @@ type Config struct {
 	// is created at start when missing (gh-ost's flag).
 	PostponeCutOverFlagFile string
 
+	// Throttling (gh-ost's flags of the same names).
+	MaxLag                     time.Duration // --max-lag-millis
+	HeartbeatInterval          time.Duration // --heartbeat-interval-millis
+	ThrottleControlReplicas    string
+	MaxLoad, CriticalLoad      string
+	CriticalLoadInterval       time.Duration
+	CriticalLoadHibernate      time.Duration
+	ThrottleFlagFile           string
+	ThrottleAdditionalFlagFile string
+	ThrottleQuery              string
+	ThrottleHTTP               string
+	ThrottleHTTPInterval       time.Duration
+	ThrottleHTTPTimeout        time.Duration
+	IgnoreHTTPErrors           bool
+	NiceRatio                  float64
+	PanicFlagFile              string
+
+	// Interactive control: a unix socket (ServeSocketFile; "" = gh-ost's
+	// /tmp/gh-ost.<db>.<table>.sock) and, when ServeTCPAddr is set, TCP.
+	ServeSocketFile         string
+	InitiallyDropSocketFile bool
+	ServeTCPAddr            string
+
+	// Hooks (gh-ost's --hooks-* flags); HooksPath "" runs none.
+	HooksPath, HooksHint, HooksHintOwner, HooksHintToken string
+	HooksStatusInterval                                  time.Duration
+
 	// StatusInterval is how often the status line is logged.
 	StatusInterval time.Duration
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/doppel-dev/doppel/cutover"
+	"github.com/doppel-dev/doppel/hooks"
 	"github.com/doppel-dev/doppel/schema"
 )
 
@@ -155,6 +156,7 @@ func (m *migrator) testOnReplicaSwap(ctx context.Context) error {
 }
 
 func (m *migrator) stopReplication(ctx context.Context) error {
+	m.notify(ctx, hooks.OnStopReplication, nil)
 	if _, err := m.write.ExecContext(ctx, "STOP SLAVE"); err != nil {
 		return fmt.Errorf("stop replication on %s: %w", m.writeCfg.Addr(), err)
 	}
@@ -163,6 +165,7 @@ func (m *migrator) stopReplication(ctx context.Context) error {
 }
 
 func (m *migrator) startReplication(ctx context.Context) error {
+	m.notify(ctx, hooks.OnStartReplication, nil)
 	if _, err := m.write.ExecContext(ctx, "START SLAVE"); err != nil {
 		return fmt.Errorf("restart replication on %s: %w", m.writeCfg.Addr(), err)
 	}

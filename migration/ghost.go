@@ -12,6 +12,7 @@ import (
 	"github.com/doppel-dev/doppel/binlog"
 	"github.com/doppel-dev/doppel/copier"
 	"github.com/doppel-dev/doppel/dbconn"
+	"github.com/doppel-dev/doppel/hooks"
 	"github.com/doppel-dev/doppel/schema"
 )
 
@@ -260,10 +261,16 @@ func (m *migrator) writeChangelog(ctx context.Context, db execer, hint, value st
 	return nil
 }
 
-// heartbeat writes a timestamp to the changelog every 100ms. The row exists
-// from the start because gh-ost-format harnesses throttle on it.
+// heartbeat writes doppel's clock to the changelog every
+// --heartbeat-interval-millis; the throttle reads it back on replicas to
+// measure their lag. The row exists from the start because gh-ost-format
+// harnesses throttle on it.
 func (m *migrator) heartbeat(ctx context.Context) error {
-	t := time.NewTicker(100 * time.Millisecond)
+	every := m.cfg.HeartbeatInterval
+	if every <= 0 {
+		every = 100 * time.Millisecond
+	}
+	t := time.NewTicker(every)
 	defer t.Stop()
 	failures := 0
 	for {
@@ -335,7 +342,10 @@ func (m *migrator) newWorkers() error {
 	m.copier, err = copier.New(copier.Config{
 		DB: m.write, Database: m.cfg.Database, Original: m.cfg.Table, Ghost: m.names.ghost,
 		Orig: m.orig, Mapping: m.mapping, ChunkSize: m.cfg.ChunkSize, Retries: int(m.cfg.DefaultRetries),
-		Flavor: m.flavor, Wait: m.throttle.Wait, OnConflict: m.suspects.add, SkipStrictMode: m.cfg.SkipStrictMode,
+		Flavor: m.flavor, Wait: m.throttle.Wait, Nice: m.throttle.Nice, OnConflict: m.suspects.add, SkipStrictMode: m.cfg.SkipStrictMode,
+		OnRetry: func(err error) {
+			m.notify(context.Background(), hooks.OnBatchCopyRetry, hooks.Vars{hooks.VarLastBatchCopyError: err.Error()})
+		},
 		PanicOnWarnings: m.cfg.PanicOnWarnings,
 		Logger:          m.base.With().Str("component", "copier").Logger(),
 	})

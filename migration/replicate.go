@@ -20,10 +20,14 @@ import (
 // flushes everything before it and then signals whoever wrote it.
 func (m *migrator) applyLoop(ctx context.Context, in <-chan binlog.Txn) error {
 	var pending []binlog.RowChange
-	batch := int(max(m.cfg.DMLBatchSize, 1))
 	flush := func() error {
 		if len(pending) == 0 {
 			return nil
+		}
+		// While throttled, the buffered stream fills and reading pauses;
+		// the server keeps the binlogs.
+		if err := m.throttle.Wait(ctx); err != nil {
+			return err
 		}
 		var err error
 		if conn := m.applyConn.Load(); conn != nil {
@@ -68,7 +72,7 @@ func (m *migrator) applyLoop(ctx context.Context, in <-chan binlog.Txn) error {
 				}
 			}
 			m.lastApplied.Store(txn.End)
-			if len(pending) >= batch {
+			if len(pending) >= int(m.dmlBatch.Load()) {
 				if err := flush(); err != nil {
 					return err
 				}

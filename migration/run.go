@@ -14,8 +14,10 @@ import (
 	"github.com/doppel-dev/doppel/applier"
 	"github.com/doppel-dev/doppel/binlog"
 	"github.com/doppel-dev/doppel/checksum"
+	"github.com/doppel-dev/doppel/control"
 	"github.com/doppel-dev/doppel/copier"
 	"github.com/doppel-dev/doppel/dbconn"
+	"github.com/doppel-dev/doppel/hooks"
 	"github.com/doppel-dev/doppel/schema"
 	"github.com/doppel-dev/doppel/throttle"
 )
@@ -38,6 +40,8 @@ type migrator struct {
 	names       tableNames
 
 	throttle *throttle.Throttler
+	control  *control.Server
+	hooks    *hooks.Runner
 	streamer *binlog.Streamer
 	applier  *applier.Applier
 	copier   *copier.Copier
@@ -61,6 +65,9 @@ type migrator struct {
 	keyTrackable bool
 	dirty        dirtyKeys
 	lastVerified time.Time
+	dmlBatch     atomic.Int64 // binlog events per apply transaction; live
+	unpostponed  atomic.Bool  // an operator released a postponed cut-over
+	copyStarted  atomic.Value // time.Time
 
 	report Report
 }
@@ -88,16 +95,32 @@ type Report struct {
 func Run(ctx context.Context, cfg Config, log zerolog.Logger) (Report, error) {
 	base := log.With().Str("table", cfg.Database+"."+cfg.Table).Logger()
 	m := &migrator{cfg: cfg, base: base, log: base.With().Str("component", "migration").Logger(),
-		throttle: throttle.New(), started: time.Now()}
+		throttle: throttle.New(throttle.Config{}), started: time.Now()}
 	m.phase.Store("preflight")
+	m.dmlBatch.Store(max(cfg.DMLBatchSize, 1))
 	defer m.close()
 	err := m.run(ctx)
 	m.report.Duration = time.Since(m.started)
+	if err != nil && m.cfg.Execute {
+		// gh-ost's on-failure hook runs even when the run was interrupted.
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		m.notify(hctx, hooks.OnFailure, nil)
+		cancel()
+	}
 	return m.report, err
 }
 
 func (m *migrator) run(ctx context.Context) error {
+	if err := m.newHooks(); err != nil {
+		return err
+	}
+	if err := m.gate(ctx, hooks.OnStartup); err != nil {
+		return err
+	}
 	if err := m.preflight(ctx); err != nil {
+		return err
+	}
+	if err := m.gate(ctx, hooks.OnValidated); err != nil {
 		return err
 	}
 	if err := m.createGhost(ctx); err != nil {
@@ -105,6 +128,9 @@ func (m *migrator) run(ctx context.Context) error {
 	}
 	if !m.cfg.Execute {
 		return m.finishDryRun(ctx)
+	}
+	if err := m.listenControl(); err != nil {
+		return err
 	}
 	if err := m.preparePostpone(); err != nil {
 		return err
@@ -118,7 +144,11 @@ func (m *migrator) run(ctx context.Context) error {
 	if err := m.copyApplyAndSwap(ctx); err != nil {
 		return err
 	}
-	return m.cleanup(ctx)
+	if err := m.cleanup(ctx); err != nil {
+		return err
+	}
+	m.notify(ctx, hooks.OnSuccess, hooks.Vars{hooks.VarInstantDDL: "false"})
+	return nil
 }
 
 func (m *migrator) preflight(ctx context.Context) error {
@@ -136,6 +166,9 @@ func (m *migrator) preflight(ctx context.Context) error {
 		return err
 	}
 	if err := m.checkTable(ctx); err != nil {
+		return err
+	}
+	if err := m.newThrottler(); err != nil {
 		return err
 	}
 	return m.checkLeftovers(ctx)
@@ -175,6 +208,11 @@ func (m *migrator) copyApplyAndSwap(ctx context.Context) error {
 	background("apply", func(ctx context.Context) error { return m.applyLoop(ctx, txns) })
 	background("heartbeat", m.heartbeat)
 	background("status", m.statusLoop)
+	background("throttle", m.throttle.Run)
+	background("hooks status", m.hookStatusLoop)
+	if m.control != nil {
+		background("interactive socket", m.control.Serve)
+	}
 	if m.cfg.ExactRowCount {
 		count := func(ctx context.Context) error { return m.countRows(ctx) }
 		if m.cfg.ConcurrentRowCnt {
@@ -185,6 +223,11 @@ func (m *migrator) copyApplyAndSwap(ctx context.Context) error {
 	} else if err := m.estimateRows(ctx); err != nil {
 		return err
 	}
+	if !m.cfg.ExactRowCount || !m.cfg.ConcurrentRowCnt {
+		if err := m.gate(ctx, hooks.OnRowCountComplete); err != nil {
+			return err
+		}
+	}
 
 	g.Go(func() error {
 		defer stopBackground()
@@ -194,12 +237,19 @@ func (m *migrator) copyApplyAndSwap(ctx context.Context) error {
 }
 
 func (m *migrator) foreground(ctx context.Context) error {
+	if err := m.gate(ctx, hooks.OnBeforeRowCopy); err != nil {
+		return err
+	}
 	m.phase.Store("copy")
 	began := time.Now()
+	m.copyStarted.Store(began)
 	if err := m.copier.Run(ctx); err != nil {
 		return err
 	}
 	m.report.CopyDuration = time.Since(began)
+	if err := m.gate(ctx, hooks.OnRowCopyComplete); err != nil {
+		return err
+	}
 	m.phase.Store("catch-up")
 	if err := m.catchUp(ctx); err != nil {
 		return err
@@ -213,12 +263,18 @@ func (m *migrator) foreground(ctx context.Context) error {
 	if err := m.postpone(ctx); err != nil {
 		return err
 	}
+	if err := m.gate(ctx, hooks.OnBeforeCutOver); err != nil {
+		return err
+	}
 	m.phase.Store("cut-over")
 	return m.cutOver(ctx)
 }
 
 // close releases connections. Errors here change nothing for the caller.
 func (m *migrator) close() {
+	if m.control != nil {
+		m.control.Close()
+	}
 	if m.applier != nil {
 		m.applier.Close()
 	}

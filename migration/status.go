@@ -2,6 +2,7 @@ package migration
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -19,6 +20,7 @@ type Status struct {
 	Applied        binlog.Position
 	Read           binlog.Position
 	Throttle       string
+	Lag            time.Duration // the worst replica lag measured through the heartbeat
 	// ChecksumDone and ChecksumTotal count the chunks of the current
 	// checksum pass; ChecksumETA is its estimated time left (-1 unknown).
 	ChecksumDone, ChecksumTotal int64
@@ -29,7 +31,7 @@ type Status struct {
 
 func (m *migrator) status() Status {
 	s := Status{Phase: m.phase.Load().(string), RowsEstimate: m.rowsEstimate.Load(), ChangesApplied: m.applied.Load(),
-		Throttle: m.throttle.Reason(), Elapsed: time.Since(m.started), ETA: -1}
+		Throttle: m.throttle.Reason(), Lag: m.lagOf(), Elapsed: time.Since(m.started), ETA: -1}
 	if m.copier != nil {
 		s.RowsCopied = m.copier.Copied()
 	}
@@ -83,7 +85,7 @@ func (m *migrator) statusLoop(ctx context.Context) error {
 		s := m.status()
 		ev := m.log.Info().Str("phase", s.Phase).Int64("copied", s.RowsCopied).Int64("estimate", s.RowsEstimate).
 			Str("progress", formatPct(s.Progress)).Int64("applied", s.ChangesApplied).Int("backlog", s.Backlog).
-			Str("binlog_applied", s.Applied.String()).Dur("elapsed", s.Elapsed.Round(time.Second))
+			Str("binlog_applied", s.Applied.String()).Dur("lag", s.Lag).Dur("elapsed", s.Elapsed.Round(time.Second))
 		if s.ETA >= 0 {
 			ev = ev.Dur("eta", s.ETA)
 		}
@@ -98,6 +100,20 @@ func (m *migrator) statusLoop(ctx context.Context) error {
 		}
 		ev.Msg("status")
 	}
+}
+
+// statusLine is the status in one line, for the on-status hook.
+func (m *migrator) statusLine() string {
+	s := m.status()
+	line := fmt.Sprintf("phase %s; copied %d/%d (%s); applied %d; backlog %d; lag %s; elapsed %s",
+		s.Phase, s.RowsCopied, s.RowsEstimate, formatPct(s.Progress), s.ChangesApplied, s.Backlog, s.Lag.Round(time.Millisecond), s.Elapsed.Round(time.Second))
+	if s.ETA >= 0 {
+		line += "; ETA " + s.ETA.String()
+	}
+	if s.Throttle != "" {
+		line += "; throttled: " + s.Throttle
+	}
+	return line
 }
 
 func formatPct(p float64) string { return strconv.FormatFloat(p*100, 'f', 1, 64) + "%" }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/doppel-dev/doppel/binlog"
 	"github.com/doppel-dev/doppel/checksum"
+	"github.com/doppel-dev/doppel/hooks"
 	"github.com/doppel-dev/doppel/schema"
 )
 
@@ -134,27 +135,28 @@ func (m *migrator) postpone(ctx context.Context) error {
 		return nil
 	}
 	m.phase.Store("postponed")
-	m.log.Info().Str("flag_file", flag).Msg("cut-over postponed while the flag file exists; remove it to cut over")
+	m.log.Info().Str("flag_file", flag).Msg("cut-over postponed while the flag file exists; remove it (or send unpostpone) to cut over")
+	m.notify(ctx, hooks.OnBeginPostponed, nil)
 	interval := m.cfg.ChecksumInterval
 	if interval <= 0 {
 		interval = time.Hour
 	}
 	tick := time.NewTicker(min(time.Second, interval))
 	defer tick.Stop()
-	for fileExists(flag) {
+	for fileExists(flag) && !m.unpostponed.Load() {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-tick.C:
 		}
-		if m.checker != nil && time.Since(m.lastVerified) >= interval && fileExists(flag) {
+		if m.checker != nil && time.Since(m.lastVerified) >= interval && fileExists(flag) && !m.unpostponed.Load() {
 			if err := m.verify(ctx); err != nil {
 				return err
 			}
 			m.phase.Store("postponed")
 		}
 	}
-	m.log.Info().Str("flag_file", flag).Msg("postpone flag file removed, cutting over")
+	m.log.Info().Str("flag_file", flag).Bool("unpostponed", m.unpostponed.Load()).Msg("cut-over no longer postponed")
 	return m.verifyWritten(ctx)
 }
 

@@ -17,6 +17,7 @@ import (
 	_ "github.com/go-sql-driver/mysql"
 	"github.com/rs/zerolog"
 
+	"github.com/doppel-dev/doppel/dbconn"
 	"github.com/doppel-dev/doppel/sandbox"
 )
 
@@ -182,7 +183,13 @@ func TestNiceSleepsTheRatio(t *testing.T) {
 // The primary's status variables and a query decide; Threads_running
 // counts at least the thread asking, so a threshold of 1 is always met.
 func TestLoadAndQueryOnTheServer(t *testing.T) {
-	_, db := sandbox.Shared(t).Primary.NewDatabase(t)
+	srv := sandbox.Shared(t).Primary
+	// Opened as doppel opens its pools: server-side prepared statements.
+	db, err := dbconn.Open(context.Background(), dbconn.Config{Host: srv.Host, Port: srv.Port, User: srv.User, Password: srv.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
 	log := zerolog.New(zerolog.NewTestWriter(t))
 
 	l := &Limits{}

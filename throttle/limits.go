@@ -169,7 +169,7 @@ func ParseThresholds(s string) (Thresholds, error) {
 		name, value, ok := strings.Cut(part, "=")
 		name = strings.TrimSpace(name)
 		n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
-		if !ok || name == "" || err != nil || n < 0 || strings.ContainsAny(name, " '`\";") {
+		if !ok || !isIdentifier(name) || err != nil || n < 0 {
 			return nil, fmt.Errorf("%q is not status_variable=number (e.g. Threads_running=25)", part)
 		}
 		out = append(out, Threshold{Name: name, Value: n})
@@ -183,4 +183,16 @@ func (t Thresholds) String() string {
 		parts[i] = th.Name + "=" + strconv.FormatInt(th.Value, 10)
 	}
 	return strings.Join(parts, ",")
+}
+
+func isIdentifier(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
 }

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -399,14 +400,7 @@ func (t *Throttler) dbChecks(ctx context.Context) string {
 // exceeded returns the first status variable at or over its threshold.
 func (t *Throttler) exceeded(ctx context.Context, th Thresholds) (string, int64, int64, error) {
 	for _, x := range th {
-		qctx, cancel := context.WithTimeout(ctx, time.Second)
-		var name string
-		var value int64
-		err := t.cfg.Primary.QueryRowContext(qctx, "SHOW GLOBAL STATUS LIKE ?", x.Name).Scan(&name, &value)
-		cancel()
-		if errors.Is(err, sql.ErrNoRows) {
-			return "", 0, 0, fmt.Errorf("no status variable %s", x.Name)
-		}
+		value, err := t.statusVariable(ctx, x.Name)
 		if err != nil {
 			return "", 0, 0, err
 		}
@@ -415,6 +409,36 @@ func (t *Throttler) exceeded(ctx context.Context, th Thresholds) (string, int64,
 		}
 	}
 	return "", 0, 0, nil
+}
+
+// statusVariable reads one global status variable. The name is spelled
+// into the statement (SHOW takes no parameters in a prepared statement);
+// ParseThresholds lets only letters, digits and underscores through.
+func (t *Throttler) statusVariable(ctx context.Context, name string) (int64, error) {
+	qctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	rows, err := t.cfg.Primary.QueryContext(qctx, "SHOW GLOBAL STATUS LIKE '"+name+"'")
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n, v string
+		if err := rows.Scan(&n, &v); err != nil {
+			return 0, err
+		}
+		if strings.EqualFold(n, name) { // LIKE's _ matches any character
+			value, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("status variable %s is not a number (%q)", name, v)
+			}
+			return value, nil
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	return 0, fmt.Errorf("no status variable %s", name)
 }
 
 // criticalLoad aborts (or hibernates) when --critical-load is met, after

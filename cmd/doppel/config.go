@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/doppel-dev/doppel/migration"
+	"github.com/doppel-dev/doppel/throttle"
 )
 
 // Ranges gh-ost enforces. gh-ost clamps chunk and batch sizes into range
@@ -98,6 +99,67 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 		ChecksumThreads:         o.checksumThreads,
 		ChecksumInterval:        o.checksumInterval,
 		PostponeCutOverFlagFile: o.postponeCutOverFlagFile,
+
+		MaxLag:                     time.Duration(o.maxLagMillis) * time.Millisecond,
+		HeartbeatInterval:          time.Duration(o.heartbeatIntervalMillis) * time.Millisecond,
+		ThrottleControlReplicas:    o.throttleControlReplicas,
+		MaxLoad:                    o.maxLoad,
+		CriticalLoad:               o.criticalLoad,
+		CriticalLoadInterval:       time.Duration(o.criticalLoadIntervalMillis) * time.Millisecond,
+		CriticalLoadHibernate:      time.Duration(o.criticalLoadHibernateSeconds) * time.Second,
+		ThrottleFlagFile:           o.throttleFlagFile,
+		ThrottleAdditionalFlagFile: o.throttleAdditionalFlagFile,
+		ThrottleQuery:              o.throttleQuery,
+		ThrottleHTTP:               o.throttleHTTP,
+		ThrottleHTTPInterval:       time.Duration(o.throttleHTTPIntervalMillis) * time.Millisecond,
+		ThrottleHTTPTimeout:        time.Duration(o.throttleHTTPTimeoutMillis) * time.Millisecond,
+		IgnoreHTTPErrors:           o.ignoreHTTPErrors,
+		NiceRatio:                  o.niceRatio,
+		PanicFlagFile:              o.panicFlagFile,
+		ServeSocketFile:            o.serveSocketFile,
+		InitiallyDropSocketFile:    o.initiallyDropSocketFile,
+		HooksPath:                  o.hooksPath,
+		HooksHint:                  o.hooksHint,
+		HooksHintOwner:             o.hooksHintOwner,
+		HooksHintToken:             o.hooksHintToken,
+		HooksStatusInterval:        time.Duration(o.hooksStatusInterval) * time.Second,
+	}
+	if o.serveTCPPort != 0 {
+		if o.serveTCPPort < 1 || o.serveTCPPort > 65535 {
+			problem("--serve-tcp-port=%d is not a TCP port (1 to 65535, or 0 for none)", o.serveTCPPort)
+		}
+		cfg.ServeTCPAddr = net.JoinHostPort(o.serveTCPAddress, strconv.FormatInt(o.serveTCPPort, 10))
+	}
+	// Values the throttle parses are checked here with its own parser, so
+	// a typo stops doppel before it connects.
+	limits := &throttle.Limits{}
+	for _, c := range []struct {
+		flag string
+		err  error
+	}{
+		{"max-lag-millis", limits.SetMaxLag(cfg.MaxLag)},
+		{"max-load", limits.SetMaxLoad(o.maxLoad)},
+		{"critical-load", limits.SetCriticalLoad(o.criticalLoad)},
+		{"throttle-query", limits.SetThrottleQuery(o.throttleQuery)},
+		{"throttle-http", limits.SetThrottleHTTP(o.throttleHTTP)},
+		{"throttle-control-replicas", limits.SetControlReplicas(o.throttleControlReplicas)},
+		{"nice-ratio", limits.SetNiceRatio(o.niceRatio)},
+	} {
+		if c.err != nil {
+			problem("--%s: %v", c.flag, c.err)
+		}
+	}
+	if o.heartbeatIntervalMillis < 10 || o.heartbeatIntervalMillis > 1000 {
+		problem("--heartbeat-interval-millis=%d: give 10 to 1000", o.heartbeatIntervalMillis)
+	}
+	if o.throttleHTTPIntervalMillis < 10 || o.throttleHTTPTimeoutMillis < 10 {
+		problem("--throttle-http-interval-millis and --throttle-http-timeout-millis must be at least 10")
+	}
+	if o.criticalLoadIntervalMillis < 0 || o.criticalLoadHibernateSeconds < 0 {
+		problem("--critical-load-interval-millis and --critical-load-hibernate-seconds must not be negative")
+	}
+	if o.hooksStatusInterval < 1 {
+		problem("--hooks-status-interval=%d: give at least 1 second", o.hooksStatusInterval)
 	}
 	if o.checksumThreads < minChecksumThreads || o.checksumThreads > maxChecksumThreads {
 		problem("--checksum-threads=%d: give %d to %d", o.checksumThreads, minChecksumThreads, maxChecksumThreads)

@@ -62,6 +62,32 @@ type options struct {
 	analyzeGhostTable      bool
 	panicOnWarnings        bool
 
+	maxLagMillis                 int64
+	throttleControlReplicas      string
+	throttleQuery                string
+	throttleHTTP                 string
+	throttleHTTPIntervalMillis   int64
+	throttleHTTPTimeoutMillis    int64
+	ignoreHTTPErrors             bool
+	heartbeatIntervalMillis      int64
+	throttleFlagFile             string
+	throttleAdditionalFlagFile   string
+	panicFlagFile                string
+	initiallyDropSocketFile      bool
+	serveSocketFile              string
+	serveTCPPort                 int64
+	serveTCPAddress              string
+	hooksPath                    string
+	hooksHint                    string
+	hooksHintOwner               string
+	hooksHintToken               string
+	hooksStatusInterval          int64
+	maxLoad                      string
+	criticalLoad                 string
+	criticalLoadIntervalMillis   int64
+	criticalLoadHibernateSeconds int64
+	niceRatio                    float64
+
 	checksum                bool
 	checksumThreads         int
 	checksumInterval        time.Duration
@@ -110,27 +136,7 @@ var notImplemented = []pendingFlag{
 	{"switch-to-rbr", false, "switch the replica's binlog_format to ROW if it is not already"},
 	{"cut-over-exponential-backoff", false, "wait exponentially longer between failed cut-over attempts"},
 	{"exponential-backoff-max-interval", int64(64), "longest wait in seconds between attempts with exponential back-off"},
-	{"nice-ratio", float64(0), "sleep this many times each chunk's copy time after every chunk (0 to 100)"},
-	{"max-lag-millis", int64(1500), "pause when replication lag exceeds this many milliseconds"},
 	{"replication-lag-query", "", "obsolete in gh-ost; lag is measured from the heartbeat"},
-	{"throttle-control-replicas", "", "comma-separated host[:port] list of replicas whose lag is watched"},
-	{"throttle-query", "", "query that pauses the migration while it returns a value above zero"},
-	{"throttle-http", "", "URL probed with HEAD; any status other than 200 pauses the migration"},
-	{"throttle-http-interval-millis", int64(100), "milliseconds between --throttle-http probes"},
-	{"throttle-http-timeout-millis", int64(1000), "timeout in milliseconds of one --throttle-http probe"},
-	{"ignore-http-errors", false, "do not pause when --throttle-http cannot be reached"},
-	{"heartbeat-interval-millis", int64(100), "milliseconds between heartbeat writes to the changelog table"},
-	{"throttle-flag-file", "", "pause while this file exists"},
-	{"throttle-additional-flag-file", "/tmp/gh-ost.throttle", "pause while this file exists (shared by all migrations)"},
-	{"panic-flag-file", "", "stop at once, without cleanup, when this file appears"},
-	{"initially-drop-socket-file", false, "remove a leftover socket file before serving"},
-	{"serve-socket-file", "", "unix socket for interactive commands"},
-	{"serve-tcp-port", int64(0), "TCP port for interactive commands (0: none)"},
-	{"hooks-path", "", "directory of hook executables"},
-	{"hooks-hint", "", "free text passed to hooks"},
-	{"hooks-hint-owner", "", "owner name passed to hooks"},
-	{"hooks-hint-token", "", "token passed to hooks"},
-	{"hooks-status-interval", int64(60), "seconds between status hook calls"},
 	{"allow-setup-metadata-lock-instruments", false, "enable performance_schema's metadata lock instrument for the cut-over check"},
 	{"binlogsyncer-max-reconnect-attempts", int(0), "binlog reconnect attempts before giving up (0: no limit)"},
 	{"skip-port-validation", false, "do not check that the server listens on the configured port"},
@@ -139,10 +145,6 @@ var notImplemented = []pendingFlag{
 	{"resume", false, "resume an interrupted migration from its last checkpoint"},
 	{"revert", false, "swap back to the table saved by an earlier migration"},
 	{"old-table", "", "with --revert, the table to swap back in"},
-	{"max-load", "", "pause while a status variable exceeds its limit, e.g. Threads_running=25"},
-	{"critical-load", "", "abort when a status variable exceeds its limit, same format as --max-load"},
-	{"critical-load-interval-millis", int64(0), "re-check --critical-load after this many milliseconds before aborting"},
-	{"critical-load-hibernate-seconds", int64(0), "on critical load, go idle this many seconds instead of aborting"},
 	{"statsd-addr", "", "StatsD address to send metrics to"},
 	{"runtime-metrics-interval", int(10), "seconds between runtime metric samples"},
 	{"check-flag", false, "exit 0 if every other flag given is known"},
@@ -150,7 +152,7 @@ var notImplemented = []pendingFlag{
 }
 
 // ownFlags are doppel's flags that gh-ost does not have; all others are gh-ost's.
-var ownFlags = []string{"checksum", "checksum-threads", "checksum-interval"}
+var ownFlags = []string{"checksum", "checksum-threads", "checksum-interval", "serve-tcp-address"}
 
 // defineFlags registers every gh-ost flag on a new FlagSet: the implemented
 // ones bound to o, the pending ones to values nobody reads. Usage and error
@@ -210,6 +212,32 @@ func defineFlags(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.gtid, "gtid", false, "stream the binlog by GTID position instead of file and offset")
 	fs.BoolVar(&o.panicOnWarnings, "panic-on-warnings", false, "stop at the first row the copy would skip on a unique key, instead of proving such rows before the swap")
 	fs.BoolVar(&o.analyzeGhostTable, "analyze-ghost-table-before-cutover", false, "run ANALYZE TABLE on the new table before cut-over")
+
+	fs.Int64Var(&o.maxLagMillis, "max-lag-millis", 1500, "pause while replication lag, measured through the heartbeat on the inspected replica and --throttle-control-replicas, exceeds this")
+	fs.StringVar(&o.throttleControlReplicas, "throttle-control-replicas", "", "comma-separated host[:port] list of further replicas whose lag is watched; one that cannot be read pauses the migration")
+	fs.Int64Var(&o.heartbeatIntervalMillis, "heartbeat-interval-millis", 100, "milliseconds between heartbeat writes, from which lag is measured (10..1000)")
+	fs.StringVar(&o.maxLoad, "max-load", "", "pause while a status variable on the primary reaches its limit, e.g. Threads_running=25,Threads_connected=500")
+	fs.StringVar(&o.criticalLoad, "critical-load", "", "abort (nothing swapped) when a status variable reaches its limit, same format as --max-load")
+	fs.Int64Var(&o.criticalLoadIntervalMillis, "critical-load-interval-millis", 0, "on critical load, check again after this many milliseconds before acting (0: act at once)")
+	fs.Int64Var(&o.criticalLoadHibernateSeconds, "critical-load-hibernate-seconds", 0, "on critical load, stop all activity this many seconds instead of aborting")
+	fs.StringVar(&o.throttleFlagFile, "throttle-flag-file", "", "pause while this file exists")
+	fs.StringVar(&o.throttleAdditionalFlagFile, "throttle-additional-flag-file", "/tmp/gh-ost.throttle", "pause while this file exists (shared by all migrations)")
+	fs.StringVar(&o.throttleQuery, "throttle-query", "", "a SELECT run on the primary every second; a result above zero pauses the migration")
+	fs.StringVar(&o.throttleHTTP, "throttle-http", "", "URL probed with HEAD; any status but 200 pauses the migration")
+	fs.Int64Var(&o.throttleHTTPIntervalMillis, "throttle-http-interval-millis", 100, "milliseconds between --throttle-http probes")
+	fs.Int64Var(&o.throttleHTTPTimeoutMillis, "throttle-http-timeout-millis", 1000, "timeout in milliseconds of one --throttle-http probe")
+	fs.BoolVar(&o.ignoreHTTPErrors, "ignore-http-errors", false, "do not pause when --throttle-http cannot be reached")
+	fs.Float64Var(&o.niceRatio, "nice-ratio", 0, "after each chunk, sleep this many times the chunk's copy time (0 to 100)")
+	fs.StringVar(&o.panicFlagFile, "panic-flag-file", "", "abort at once, without cleanup, when this file appears")
+	fs.StringVar(&o.serveSocketFile, "serve-socket-file", "", "unix socket for interactive commands (default /tmp/gh-ost.<database>.<table>.sock)")
+	fs.BoolVar(&o.initiallyDropSocketFile, "initially-drop-socket-file", false, "remove a stale socket file left by an earlier run before serving")
+	fs.Int64Var(&o.serveTCPPort, "serve-tcp-port", 0, "TCP port for interactive commands (0: none)")
+	fs.StringVar(&o.serveTCPAddress, "serve-tcp-address", "127.0.0.1", "address --serve-tcp-port binds")
+	fs.StringVar(&o.hooksPath, "hooks-path", "", "directory of gh-ost-on-* hook executables")
+	fs.StringVar(&o.hooksHint, "hooks-hint", "", "free text passed to hooks as GH_OST_HOOKS_HINT")
+	fs.StringVar(&o.hooksHintOwner, "hooks-hint-owner", "", "free text passed to hooks as GH_OST_HOOKS_HINT_OWNER")
+	fs.StringVar(&o.hooksHintToken, "hooks-hint-token", "", "free text passed to hooks as GH_OST_HOOKS_HINT_TOKEN")
+	fs.Int64Var(&o.hooksStatusInterval, "hooks-status-interval", 60, "seconds between runs of the gh-ost-on-status hooks")
 
 	fs.StringVar(&o.postponeCutOverFlagFile, "postpone-cut-over-flag-file", "", "keep syncing, and re-verifying every --checksum-interval, but do not cut over while this file exists (created at start if missing)")
 	fs.BoolVar(&o.checksum, "checksum", true, "compare the new table with the original at one consistent point before the swap, repairing differing chunks; =false swaps unverified")
@@ -303,9 +331,7 @@ func printHelp(w io.Writer, fs *flag.FlagSet) {
 		}
 	})
 	b.WriteString("\ngh-ost flags not implemented yet. doppel knows them but refuses to run\n")
-	b.WriteString("(exit code 2) when any of them is set, even to its default. Note that\n")
-	b.WriteString("gh-ost pauses while /tmp/gh-ost.throttle exists even when no flag is given\n")
-	b.WriteString("(--throttle-additional-flag-file's default); doppel does not watch that file yet.\n")
+	b.WriteString("(exit code 2) when any of them is set, even to its default.\n")
 	fs.VisitAll(func(f *flag.Flag) {
 		if pending[f.Name] {
 			writeFlagHelp(&b, f)

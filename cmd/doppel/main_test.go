@@ -149,9 +149,14 @@ var implementedFlags = []string{
 	"version", "help", "include-triggers", "trigger-suffix", "remove-trigger-suffix-if-exists",
 	"discard-foreign-keys", "skip-foreign-key-checks", "allow-zero-in-date", "skip-strict-mode",
 	"allow-nullable-unique-key", "gtid", "analyze-ghost-table-before-cutover", "panic-on-warnings",
-	"postpone-cut-over-flag-file",
+	"postpone-cut-over-flag-file", "max-lag-millis", "throttle-control-replicas", "throttle-query",
+	"throttle-http", "throttle-http-interval-millis", "throttle-http-timeout-millis", "ignore-http-errors",
+	"heartbeat-interval-millis", "throttle-flag-file", "throttle-additional-flag-file", "panic-flag-file",
+	"initially-drop-socket-file", "serve-socket-file", "serve-tcp-port", "hooks-path", "hooks-hint",
+	"hooks-hint-owner", "hooks-hint-token", "hooks-status-interval", "max-load", "critical-load",
+	"critical-load-interval-millis", "critical-load-hibernate-seconds", "nice-ratio",
 	// doppel's own
-	"checksum", "checksum-threads", "checksum-interval",
+	"checksum", "checksum-threads", "checksum-interval", "serve-tcp-address",
 }
 
 // handledInCmd are implemented flags that shape doppel's own behaviour rather
@@ -218,6 +223,31 @@ var configFieldCases = []struct {
 	{"checksum", "--checksum=false", func(c migration.Config) any { return c.SkipChecksum }, true},
 	{"checksum-threads", "--checksum-threads=8", func(c migration.Config) any { return c.ChecksumThreads }, 8},
 	{"checksum-interval", "--checksum-interval=10m", func(c migration.Config) any { return c.ChecksumInterval }, 10 * time.Minute},
+	{"max-lag-millis", "--max-lag-millis=800", func(c migration.Config) any { return c.MaxLag }, 800 * time.Millisecond},
+	{"throttle-control-replicas", "--throttle-control-replicas=r1,r2:3307", func(c migration.Config) any { return c.ThrottleControlReplicas }, "r1,r2:3307"},
+	{"throttle-query", "--throttle-query=select 1", func(c migration.Config) any { return c.ThrottleQuery }, "select 1"},
+	{"throttle-http", "--throttle-http=http://h/x", func(c migration.Config) any { return c.ThrottleHTTP }, "http://h/x"},
+	{"throttle-http-interval-millis", "--throttle-http-interval-millis=250", func(c migration.Config) any { return c.ThrottleHTTPInterval }, 250 * time.Millisecond},
+	{"throttle-http-timeout-millis", "--throttle-http-timeout-millis=300", func(c migration.Config) any { return c.ThrottleHTTPTimeout }, 300 * time.Millisecond},
+	{"ignore-http-errors", "--ignore-http-errors", func(c migration.Config) any { return c.IgnoreHTTPErrors }, true},
+	{"heartbeat-interval-millis", "--heartbeat-interval-millis=50", func(c migration.Config) any { return c.HeartbeatInterval }, 50 * time.Millisecond},
+	{"throttle-flag-file", "--throttle-flag-file=/tmp/t.flag", func(c migration.Config) any { return c.ThrottleFlagFile }, "/tmp/t.flag"},
+	{"throttle-additional-flag-file", "--throttle-additional-flag-file=/tmp/a.flag", func(c migration.Config) any { return c.ThrottleAdditionalFlagFile }, "/tmp/a.flag"},
+	{"panic-flag-file", "--panic-flag-file=/tmp/p", func(c migration.Config) any { return c.PanicFlagFile }, "/tmp/p"},
+	{"initially-drop-socket-file", "--initially-drop-socket-file", func(c migration.Config) any { return c.InitiallyDropSocketFile }, true},
+	{"serve-socket-file", "--serve-socket-file=/tmp/s.sock", func(c migration.Config) any { return c.ServeSocketFile }, "/tmp/s.sock"},
+	{"serve-tcp-port", "--serve-tcp-port=7000", func(c migration.Config) any { return c.ServeTCPAddr }, "127.0.0.1:7000"},
+	{"serve-tcp-address", "--serve-tcp-port=7000|--serve-tcp-address=0.0.0.0", func(c migration.Config) any { return c.ServeTCPAddr }, "0.0.0.0:7000"},
+	{"hooks-path", "--hooks-path=/etc/hooks", func(c migration.Config) any { return c.HooksPath }, "/etc/hooks"},
+	{"hooks-hint", "--hooks-hint=h", func(c migration.Config) any { return c.HooksHint }, "h"},
+	{"hooks-hint-owner", "--hooks-hint-owner=o", func(c migration.Config) any { return c.HooksHintOwner }, "o"},
+	{"hooks-hint-token", "--hooks-hint-token=tk", func(c migration.Config) any { return c.HooksHintToken }, "tk"},
+	{"hooks-status-interval", "--hooks-status-interval=5", func(c migration.Config) any { return c.HooksStatusInterval }, 5 * time.Second},
+	{"max-load", "--max-load=Threads_running=30", func(c migration.Config) any { return c.MaxLoad }, "Threads_running=30"},
+	{"critical-load", "--critical-load=Threads_running=300", func(c migration.Config) any { return c.CriticalLoad }, "Threads_running=300"},
+	{"critical-load-interval-millis", "--critical-load-interval-millis=500", func(c migration.Config) any { return c.CriticalLoadInterval }, 500 * time.Millisecond},
+	{"critical-load-hibernate-seconds", "--critical-load-hibernate-seconds=9", func(c migration.Config) any { return c.CriticalLoadHibernate }, 9 * time.Second},
+	{"nice-ratio", "--nice-ratio=0.5", func(c migration.Config) any { return c.NiceRatio }, 0.5},
 }
 
 func TestEveryImplementedFlagReachesItsConfigField(t *testing.T) {
@@ -289,6 +319,13 @@ func TestDefaultsBecomeTheDefaultConfig(t *testing.T) {
 		StorageEngine:      "innodb",
 		ChecksumThreads:    4,
 		ChecksumInterval:   time.Hour,
+
+		MaxLag:                     1500 * time.Millisecond,
+		HeartbeatInterval:          100 * time.Millisecond,
+		ThrottleAdditionalFlagFile: "/tmp/gh-ost.throttle",
+		ThrottleHTTPInterval:       100 * time.Millisecond,
+		ThrottleHTTPTimeout:        time.Second,
+		HooksStatusInterval:        time.Minute,
 	}
 	if !reflect.DeepEqual(out.cfg, want) {
 		t.Errorf("config\n got %+v\nwant %+v", out.cfg, want)
@@ -361,11 +398,11 @@ func TestPendingBoolFlagIsRefusedInEveryForm(t *testing.T) {
 
 func TestAllRefusedFlagsAreNamedAtOnce(t *testing.T) {
 	t.Parallel()
-	out := harness{}.run(t, withRequired("--max-load=Threads_running=25", "--throttle-flag-file=/tmp/x", "--ssl")...)
+	out := harness{}.run(t, withRequired("--checkpoint", "--attempt-instant-ddl", "--ssl")...)
 	if out.code != exitUsage {
 		t.Fatalf("exit code %d, want %d", out.code, exitUsage)
 	}
-	for _, name := range []string{"--max-load", "--throttle-flag-file", "--ssl"} {
+	for _, name := range []string{"--checkpoint", "--attempt-instant-ddl", "--ssl"} {
 		if !strings.Contains(out.stderr, name+" is not implemented yet") {
 			t.Errorf("stderr does not name %s:\n%s", name, out.stderr)
 		}

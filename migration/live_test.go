@@ -1,0 +1,288 @@
+package migration
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/doppel-dev/doppel/sandbox"
+	"github.com/doppel-dev/doppel/throttle"
+)
+
+// send runs one command on the migration's socket and returns the reply.
+func send(t *testing.T, socket, cmd string) string {
+	t.Helper()
+	conn, err := net.DialTimeout("unix", socket, 5*time.Second)
+	if err != nil {
+		t.Fatalf("dial %s: %v", socket, err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(conn, cmd+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(conn)
+	if err != nil {
+		t.Fatalf("read reply to %q: %v", cmd, err)
+	}
+	return string(b)
+}
+
+func statusOf(t *testing.T, socket string) Status {
+	t.Helper()
+	var s Status
+	reply := send(t, socket, "status-json")
+	if err := json.Unmarshal([]byte(reply), &s); err != nil {
+		t.Fatalf("status-json %q: %v", reply, err)
+	}
+	return s
+}
+
+// socketPath is a short unix socket path (the limit is 107 bytes).
+func socketPath(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "dpl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return filepath.Join(dir, "s.sock")
+}
+
+// waitStatus polls the socket until cond holds.
+func waitStatus(t *testing.T, socket, what string, done <-chan error, cond func(Status) bool) Status {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		select {
+		case err := <-done:
+			t.Fatalf("migration ended while waiting for %s: %v", what, err)
+		default:
+		}
+		if _, err := os.Stat(socket); err == nil {
+			if s := statusOf(t, socket); cond(s) {
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func startRun(cfg Config, t *testing.T) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		_, err := Run(context.Background(), cfg, testLogger(t))
+		done <- err
+	}()
+	return done
+}
+
+// Stopping the replica's SQL thread raises its lag past --max-lag-millis:
+// the copy stops within a second and resumes when replication does.
+func TestReplicaLagThrottlesTheCopy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	cluster := sandbox.Shared(t)
+	const rows = 40_000
+	name, db, replica := seedWithReplica(t, cluster, rows)
+	cfg := testConfig(cluster.Replica, name, "t", "ADD COLUMN extra int NOT NULL DEFAULT 7")
+	cfg.OkToDropTable, cfg.ChunkSize, cfg.MaxLag = true, 10, 500*time.Millisecond
+	cfg.ServeSocketFile = socketPath(t)
+	done := startRun(cfg, t)
+	waitStatus(t, cfg.ServeSocketFile, "the copy to start", done, func(s Status) bool { return s.RowsCopied > 0 })
+	if _, err := replica.Exec("STOP SLAVE SQL_THREAD"); err != nil {
+		t.Fatal(err)
+	}
+	defer replica.Exec("START SLAVE SQL_THREAD")
+	stopped := time.Now()
+	s := waitStatus(t, cfg.ServeSocketFile, "lag throttling", done, func(s Status) bool { return strings.HasPrefix(s.Throttle, "lag ") })
+	t.Logf("throttled %v after the SQL thread stopped: %s", time.Since(stopped).Round(time.Millisecond), s.Throttle)
+	if s.Progress >= 1 {
+		t.Fatal("the copy finished before the test could throttle it; make it longer")
+	}
+	before := statusOf(t, cfg.ServeSocketFile).RowsCopied
+	time.Sleep(time.Second)
+	after := statusOf(t, cfg.ServeSocketFile)
+	if after.RowsCopied-before > cfg.ChunkSize {
+		t.Fatalf("the copy went on while throttled: %d rows", after.RowsCopied-before)
+	}
+	if after.Lag < cfg.MaxLag {
+		t.Fatalf("status reports lag %v", after.Lag)
+	}
+	if _, err := replica.Exec("START SLAVE SQL_THREAD"); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("migration failed after replication resumed: %v", err)
+	}
+	compareRows(t, db, "SELECT id, uk, k, c, pad, amount, ts FROM t ORDER BY id", "SELECT id, uk, k, c, pad, amount, ts FROM ref ORDER BY id")
+}
+
+// Every socket command, through a real socket, on a live migration that
+// waits for unpostpone.
+func TestSocketCommands(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	cluster := sandbox.Shared(t)
+	name, db := cluster.Primary.NewDatabase(t)
+	seedLive(t, db, 5000)
+	cfg := testConfig(cluster.Primary, name, "t", "ADD COLUMN extra int NOT NULL DEFAULT 7")
+	cfg.AllowOnMaster, cfg.OkToDropTable = true, true
+	cfg.ServeSocketFile = socketPath(t)
+	cfg.PostponeCutOverFlagFile = filepath.Join(t.TempDir(), "postpone")
+	done := startRun(cfg, t)
+	sock := cfg.ServeSocketFile
+	waitStatus(t, sock, "postponed", done, func(s Status) bool { return s.Phase == "postponed" })
+
+	if fi, err := os.Stat(sock); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("socket mode: %v %v", fi.Mode(), err)
+	}
+	expect := func(cmd string, want ...string) string {
+		t.Helper()
+		reply := send(t, sock, cmd)
+		for _, w := range want {
+			if !strings.Contains(reply, w) {
+				t.Errorf("%s: reply %q lacks %q", cmd, reply, w)
+			}
+		}
+		return reply
+	}
+	expect("help", "chunk-size", "unpostpone", "status-json")
+	expect("status", "Phase: postponed", "Throttled: no")
+	expect("sup", "postponed")
+	expect("info", name+".t", "ADD COLUMN extra")
+	expect("coordinates", "applied")
+	expect("applier", fmt.Sprint(cluster.Primary.Port))
+	expect("inspector", fmt.Sprint(cluster.Primary.Port))
+	for cmd, value := range map[string]string{
+		"chunk-size": "500", "dml-batch-size": "20", "max-lag-millis": "2000", "max-load": "Threads_running=1000",
+		"critical-load": "Threads_running=100000", "nice-ratio": "0.5", "throttle-query": "SELECT 0",
+		"throttle-control-replicas": cluster.Replica.Addr(),
+	} {
+		expect(cmd + "=" + value)
+		if got := strings.TrimSpace(send(t, sock, cmd+"=?")); got != value {
+			t.Errorf("%s=? gave %q after setting %q", cmd, got, value)
+		}
+	}
+	for _, bad := range []string{"chunk-size=abc", "chunk-size=5", "max-load=garbage", "nice-ratio=500", "throttle-http=ftp://x", "no-such-command", "max-lag-millis=1"} {
+		reply := send(t, sock, bad)
+		if strings.Count(strings.TrimSpace(reply), "\n") != 0 {
+			t.Errorf("%s: reply is not one line: %q", bad, reply)
+		}
+	}
+	for cmd, want := range map[string]string{"chunk-size": "500", "max-load": "Threads_running=1000", "nice-ratio": "0.5", "max-lag-millis": "2000"} {
+		if got := strings.TrimSpace(send(t, sock, cmd+"=?")); got != want {
+			t.Errorf("a bad value changed %s to %q", cmd, got)
+		}
+	}
+	expect("throttle", "commanded by user")
+	waitStatus(t, sock, "throttled", done, func(s Status) bool { return s.Throttle == "commanded by user" })
+	expect("no-throttle")
+	waitStatus(t, sock, "unthrottled", done, func(s Status) bool { return s.Throttle == "" })
+	expect("nice-ratio=0")
+	expect("unpostpone", "Unpostponed")
+	if err := <-done; err != nil {
+		t.Fatalf("migration failed after unpostpone: %v", err)
+	}
+	if _, err := os.Stat(sock); !os.IsNotExist(err) {
+		t.Errorf("the socket file outlived the migration: %v", err)
+	}
+	compareRows(t, db, "SELECT id, uk, k, c, pad, amount, ts, extra FROM t ORDER BY id", "SELECT id, uk, k, c, pad, amount, ts, 7 FROM ref ORDER BY id")
+}
+
+// panic, --critical-load and the panic flag file abort before the swap.
+func TestAbortsLeaveTheOriginalAlone(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	cluster := sandbox.Shared(t)
+	cases := []struct {
+		name   string
+		setup  func(cfg *Config)
+		during func(t *testing.T, cfg Config)
+		want   error
+	}{
+		{"panic command", nil, func(t *testing.T, cfg Config) { send(t, cfg.ServeSocketFile, "panic") }, throttle.ErrPanic},
+		{"panic flag file", nil, func(t *testing.T, cfg Config) { os.WriteFile(cfg.PanicFlagFile, nil, 0o644) }, throttle.ErrPanic},
+		{"critical load", func(cfg *Config) { cfg.CriticalLoad = "Threads_running=1" }, nil, throttle.ErrCriticalLoad},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			name, db := cluster.Primary.NewDatabase(t)
+			seedLive(t, db, 2000)
+			before := strings.Join(dump(t, db, "SHOW CREATE TABLE t"), "\n") + strings.Join(dump(t, db, "SELECT * FROM t ORDER BY id"), "\n")
+			cfg := testConfig(cluster.Primary, name, "t", "ADD COLUMN extra int NOT NULL DEFAULT 7")
+			cfg.AllowOnMaster = true
+			cfg.ServeSocketFile = socketPath(t)
+			cfg.PanicFlagFile = filepath.Join(t.TempDir(), "panic")
+			cfg.PostponeCutOverFlagFile = filepath.Join(t.TempDir(), "postpone")
+			if c.setup != nil {
+				c.setup(&cfg)
+			}
+			done := startRun(cfg, t)
+			var err error
+			if c.during != nil {
+				waitStatus(t, cfg.ServeSocketFile, "postponed", done, func(s Status) bool { return s.Phase == "postponed" })
+				c.during(t, cfg)
+			}
+			select {
+			case err = <-done:
+			case <-time.After(time.Minute):
+				t.Fatal("the migration did not stop")
+			}
+			if !errors.Is(err, c.want) {
+				t.Fatalf("error %v, want %v", err, c.want)
+			}
+			after := strings.Join(dump(t, db, "SHOW CREATE TABLE t"), "\n") + strings.Join(dump(t, db, "SELECT * FROM t ORDER BY id"), "\n")
+			if after != before {
+				t.Fatal("the aborted migration changed the original table")
+			}
+		})
+	}
+}
+
+// --max-load and flag files pause the copy; lifting them lets it finish.
+func TestLoadAndFlagFilesPause(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	cluster := sandbox.Shared(t)
+	name, db := cluster.Primary.NewDatabase(t)
+	seedLive(t, db, 5000)
+	cfg := testConfig(cluster.Primary, name, "t", "ADD COLUMN extra int NOT NULL DEFAULT 7")
+	cfg.AllowOnMaster, cfg.OkToDropTable = true, true
+	cfg.ServeSocketFile = socketPath(t)
+	cfg.ThrottleFlagFile = filepath.Join(t.TempDir(), "throttle")
+	cfg.MaxLoad = "Threads_running=1"
+	if err := os.WriteFile(cfg.ThrottleFlagFile, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := startRun(cfg, t)
+	waitStatus(t, cfg.ServeSocketFile, "flag file throttling", done, func(s Status) bool { return strings.HasPrefix(s.Throttle, "flag file") })
+	time.Sleep(time.Second)
+	if s := statusOf(t, cfg.ServeSocketFile); s.RowsCopied > 0 {
+		t.Fatalf("%d rows copied while the flag file exists", s.RowsCopied)
+	}
+	os.Remove(cfg.ThrottleFlagFile)
+	waitStatus(t, cfg.ServeSocketFile, "max-load throttling", done, func(s Status) bool { return strings.HasPrefix(s.Throttle, "max-load Threads_running") })
+	if s := statusOf(t, cfg.ServeSocketFile); s.RowsCopied > 0 {
+		t.Fatalf("%d rows copied under max-load", s.RowsCopied)
+	}
+	send(t, cfg.ServeSocketFile, "max-load=Threads_running=100000")
+	if err := <-done; err != nil {
+		t.Fatalf("migration failed: %v", err)
+	}
+	compareRows(t, db, "SELECT id, uk, k, c, pad, amount, ts, extra FROM t ORDER BY id", "SELECT id, uk, k, c, pad, amount, ts, 7 FROM ref ORDER BY id")
+}
