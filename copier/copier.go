@@ -67,7 +67,7 @@ type Copier struct {
 	chunk         schema.KeyRange
 	chunkIndex    string
 	key           schema.KeyRange // the migration key, in the original
-	chunkSize     atomic.Int64 // rows per chunk; an operator may change it while copying
+	chunkSize     atomic.Int64    // rows per chunk; an operator may change it while copying
 	copied        atomic.Int64
 	chunks        atomic.Int64
 	done          atomic.Bool
