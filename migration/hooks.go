@@ -17,7 +17,7 @@ func (m *migrator) newHooks() error {
 		return nil
 	}
 	r, err := hooks.New(hooks.Config{Path: m.cfg.HooksPath, Hint: m.cfg.HooksHint, Owner: m.cfg.HooksHintOwner,
-		Token: m.cfg.HooksHintToken, Logger: m.base.With().Str("component", "hooks").Logger()})
+		Token: m.cfg.HooksHintToken, Logger: m.base})
 	if err != nil {
 		return refuse("%v", err)
 	}
@@ -52,8 +52,8 @@ func (m *migrator) hook(ctx context.Context, ev hooks.Event, extra hooks.Vars) e
 
 // copyElapsed is how long the copy has run (or ran).
 func (m *migrator) copyElapsed() time.Duration {
-	if m.report.CopyDuration > 0 {
-		return m.report.CopyDuration
+	if d := m.copyTook.Load(); d > 0 {
+		return time.Duration(d)
 	}
 	if t, ok := m.copyStarted.Load().(time.Time); ok {
 		return time.Since(t)

@@ -91,7 +91,7 @@ func (m *migrator) listenControl() error {
 	}
 	srv, err := control.Listen(control.Config{
 		SocketFile: path, InitiallyDrop: m.cfg.InitiallyDropSocketFile, TCPAddr: m.cfg.ServeTCPAddr,
-		OnCommand: m.onCommand, Logger: m.base.With().Str("component", "control").Logger(),
+		OnCommand: m.onCommand, Logger: m.base,
 	}, m)
 	if err != nil {
 		return refuse("interactive socket: %v", err)

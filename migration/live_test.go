@@ -286,3 +286,92 @@ func TestLoadAndFlagFilesPause(t *testing.T) {
 	}
 	compareRows(t, db, "SELECT id, uk, k, c, pad, amount, ts, extra FROM t ORDER BY id", "SELECT id, uk, k, c, pad, amount, ts, 7 FROM ref ORDER BY id")
 }
+
+// writeHook writes an executable hook that records its event and the
+// gh-ost and doppel variables it was given, and exits with code.
+func writeHook(t *testing.T, dir, name string, code int) {
+	t.Helper()
+	script := fmt.Sprintf("#!/bin/sh\n{ echo \"event=%s\"; env | grep -E '^(GH_OST|DOPPEL)_' | sort; } >> \"%s/log\"\nexit %d\n", name, dir, code)
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Each hook runs at its point with gh-ost's variables (and DOPPEL_ ones);
+// a failing gh-ost-on-before-cut-over prevents the swap.
+func TestHooks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	cluster := sandbox.Shared(t)
+	events := []string{"on-startup", "on-validated", "on-rowcount-complete", "on-before-row-copy", "on-row-copy-complete",
+		"on-begin-postponed", "on-before-cut-over", "on-success", "on-status", "on-interactive-command"}
+
+	t.Run("a successful migration", func(t *testing.T) {
+		name, db := cluster.Primary.NewDatabase(t)
+		seedLive(t, db, 2000)
+		dir := t.TempDir()
+		for _, ev := range events {
+			writeHook(t, dir, "gh-ost-"+ev+"-01", 0)
+		}
+		writeHook(t, dir, "gh-ost-on-failure", 0)
+		cfg := testConfig(cluster.Primary, name, "t", "ADD COLUMN extra int NOT NULL DEFAULT 7")
+		cfg.AllowOnMaster, cfg.OkToDropTable = true, true
+		cfg.HooksPath, cfg.HooksHint, cfg.HooksHintOwner, cfg.HooksHintToken = dir, "the hint", "ops", "tok-1"
+		cfg.HooksStatusInterval = 200 * time.Millisecond
+		cfg.ServeSocketFile = socketPath(t)
+		cfg.PostponeCutOverFlagFile = filepath.Join(t.TempDir(), "postpone")
+		done := startRun(cfg, t)
+		waitStatus(t, cfg.ServeSocketFile, "postponed", done, func(s Status) bool { return s.Phase == "postponed" })
+		time.Sleep(500 * time.Millisecond) // an on-status run or two
+		send(t, cfg.ServeSocketFile, "unpostpone")
+		if err := <-done; err != nil {
+			t.Fatalf("migration failed: %v", err)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		log := string(b)
+		for _, ev := range events {
+			if !strings.Contains(log, "event=gh-ost-"+ev+"-01\n") {
+				t.Errorf("hook %s did not run", ev)
+			}
+		}
+		if strings.Contains(log, "event=gh-ost-on-failure") {
+			t.Error("on-failure ran for a successful migration")
+		}
+		for _, v := range []string{
+			"GH_OST_DATABASE_NAME=" + name, "DOPPEL_DATABASE_NAME=" + name, "GH_OST_TABLE_NAME=t", "GH_OST_GHOST_TABLE_NAME=_t_gho",
+			"GH_OST_OLD_TABLE_NAME=_t_del", "GH_OST_DDL=ADD COLUMN extra int NOT NULL DEFAULT 7", "GH_OST_HOOKS_HINT=the hint",
+			"GH_OST_HOOKS_HINT_OWNER=ops", "GH_OST_HOOKS_HINT_TOKEN=tok-1", "GH_OST_DRY_RUN=false", "GH_OST_COPIED_ROWS=2000",
+			"GH_OST_COMMAND='unpostpone'", "DOPPEL_COMMAND=unpostpone", "GH_OST_STATUS='phase postponed",
+		} {
+			if !strings.Contains(log, v) {
+				t.Errorf("no %s in the hooks' environment", v)
+			}
+		}
+	})
+
+	t.Run("a failing before-cut-over hook", func(t *testing.T) {
+		name, db := cluster.Primary.NewDatabase(t)
+		seedLive(t, db, 2000)
+		before := strings.Join(dump(t, db, "SHOW CREATE TABLE t"), "\n")
+		dir := t.TempDir()
+		writeHook(t, dir, "gh-ost-on-before-cut-over", 3)
+		writeHook(t, dir, "gh-ost-on-failure", 0)
+		cfg := testConfig(cluster.Primary, name, "t", "ADD COLUMN extra int NOT NULL DEFAULT 7")
+		cfg.AllowOnMaster, cfg.HooksPath = true, dir
+		_, err := Run(context.Background(), cfg, testLogger(t))
+		if err == nil || !strings.Contains(err.Error(), "gh-ost-on-before-cut-over") {
+			t.Fatalf("error %v, want the failing hook named", err)
+		}
+		if after := strings.Join(dump(t, db, "SHOW CREATE TABLE t"), "\n"); after != before {
+			t.Fatal("the tables were swapped despite the failing hook")
+		}
+		b, _ := os.ReadFile(filepath.Join(dir, "log"))
+		if !strings.Contains(string(b), "event=gh-ost-on-failure") {
+			t.Error("on-failure did not run")
+		}
+	})
+}

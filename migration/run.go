@@ -68,6 +68,7 @@ type migrator struct {
 	dmlBatch     atomic.Int64 // binlog events per apply transaction; live
 	unpostponed  atomic.Bool  // an operator released a postponed cut-over
 	copyStarted  atomic.Value // time.Time
+	copyTook     atomic.Int64 // the copy's duration once done, for hooks read elsewhere
 
 	report Report
 }
@@ -247,6 +248,7 @@ func (m *migrator) foreground(ctx context.Context) error {
 		return err
 	}
 	m.report.CopyDuration = time.Since(began)
+	m.copyTook.Store(int64(m.report.CopyDuration))
 	if err := m.gate(ctx, hooks.OnRowCopyComplete); err != nil {
 		return err
 	}

@@ -79,3 +79,23 @@ func TestChecksumCommandRefusesBadUsage(t *testing.T) {
 		t.Fatalf("--help: exit %d:\n%s", code, stdout)
 	}
 }
+
+// Throttle and socket values are checked with the throttle's own parser
+// before doppel connects anywhere.
+func TestBadThrottleValuesAreRefused(t *testing.T) {
+	t.Parallel()
+	for _, arg := range []string{
+		"--max-load=Threads_running", "--critical-load=x=y", "--max-lag-millis=5", "--nice-ratio=101",
+		"--throttle-http=ftp://h", "--throttle-query=DELETE FROM t", "--throttle-control-replicas=h:port",
+		"--heartbeat-interval-millis=0", "--serve-tcp-port=70000", "--hooks-status-interval=0",
+	} {
+		out := harness{}.run(t, withRequired(arg)...)
+		if out.code != exitUsage || out.called {
+			t.Errorf("%s: exit %d, migration called %v", arg, out.code, out.called)
+		}
+		name := strings.SplitN(strings.TrimPrefix(arg, "--"), "=", 2)[0]
+		if !strings.Contains(out.stderr, "--"+name) {
+			t.Errorf("%s: stderr does not name the flag:\n%s", arg, out.stderr)
+		}
+	}
+}
