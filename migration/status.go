@@ -95,10 +95,11 @@ func (m *migrator) statusLoop(ctx context.Context) error {
 				ev = ev.Dur("checksum_eta", s.ChecksumETA)
 			}
 		}
+		throttled := "no"
 		if s.Throttle != "" {
-			ev = ev.Str("throttled", s.Throttle)
+			throttled = s.Throttle
 		}
-		ev.Msg("status")
+		ev.Str("throttled", throttled).Msg("status")
 	}
 }
 
