@@ -3,6 +3,8 @@ package migration
 import (
 	"context"
 	"database/sql"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -328,8 +330,15 @@ func TestMigrateOnReplica(t *testing.T) {
 	t.Cleanup(w.Stop)
 	cfg := testConfig(cluster.Replica, name, "t", "ADD COLUMN extra int NOT NULL DEFAULT 3")
 	cfg.MigrateOnReplica, cfg.OkToDropTable = true, true
+	cfg.HooksPath = t.TempDir()
+	writeHook(t, cfg.HooksPath, "gh-ost-on-stop-replication", 0)
+	writeHook(t, cfg.HooksPath, "gh-ost-on-start-replication", 0)
 	if _, err := Run(context.Background(), cfg, testLogger(t)); err != nil {
 		t.Fatalf("migration failed: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(cfg.HooksPath, "log")); !strings.Contains(string(b), "event=gh-ost-on-stop-replication\n") ||
+		!strings.Contains(string(b), "event=gh-ost-on-start-replication\n") || !strings.Contains(string(b), "GH_OST_MIGRATED_HOST="+cluster.Replica.Addr()) {
+		t.Errorf("the replication hooks did not run as expected:\n%s", b)
 	}
 	w.Stop()
 	checkWriters(t, w)
