@@ -112,6 +112,7 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger) (Report, error) {
 }
 
 func (m *migrator) run(ctx context.Context) error {
+	m.names = namesFor(m.cfg.Table, m.cfg.TimestampOldTable, time.Now())
 	if err := m.newHooks(); err != nil {
 		return err
 	}
@@ -153,7 +154,6 @@ func (m *migrator) run(ctx context.Context) error {
 }
 
 func (m *migrator) preflight(ctx context.Context) error {
-	m.names = namesFor(m.cfg.Table, m.cfg.TimestampOldTable, time.Now())
 	if err := m.parseAlter(); err != nil {
 		return err
 	}
