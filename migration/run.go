@@ -186,6 +186,9 @@ func (m *migrator) copyApplyAndSwap(ctx context.Context) error {
 	if err := m.newWorkers(); err != nil {
 		return err
 	}
+	if err := m.throttle.Prime(ctx); err != nil {
+		return err
+	}
 	m.log.Info().Str("binlog_start", start.String()).Msg("streaming from binlog")
 
 	g, gctx := errgroup.WithContext(ctx)

@@ -207,6 +207,11 @@ func (t *Throttler) Nice(ctx context.Context, took time.Duration) error {
 	}
 }
 
+// Prime makes the first decision now, so that work started right after it
+// already sees a reason that holds from the start (a flag file, a load).
+// Call it before Run, never concurrently with it.
+func (t *Throttler) Prime(ctx context.Context) error { return t.round(ctx) }
+
 // Run re-evaluates the decision every 100ms until ctx ends, or until a
 // panic or a critical load ends it with an error.
 func (t *Throttler) Run(ctx context.Context) error {
