@@ -375,3 +375,55 @@ func TestHooks(t *testing.T) {
 		}
 	})
 }
+
+// A chunk that times out on a row lock is retried, and gh-ost's
+// on-batch-copy-retry hook hears of the error.
+func TestBatchCopyRetryHook(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	cluster := sandbox.Shared(t)
+	name, db := cluster.Primary.NewDatabase(t)
+	seedLive(t, db, 2000)
+	// Only this test binary's servers see the setting, and no other
+	// migration test runs at the same time.
+	var was int
+	if err := db.QueryRow("SELECT @@GLOBAL.innodb_lock_wait_timeout").Scan(&was); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("SET GLOBAL innodb_lock_wait_timeout = 1"); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Exec("SET GLOBAL innodb_lock_wait_timeout = ?", was)
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec("SELECT id FROM t WHERE id = 1 FOR UPDATE"); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(cluster.Primary, name, "t", "ADD COLUMN extra int NOT NULL DEFAULT 7")
+	cfg.AllowOnMaster, cfg.OkToDropTable, cfg.HooksPath = true, true, t.TempDir()
+	writeHook(t, cfg.HooksPath, "gh-ost-on-batch-copy-retry", 0)
+	done := startRun(cfg, t)
+	logFile := filepath.Join(cfg.HooksPath, "log")
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if b, _ := os.ReadFile(logFile); strings.Contains(string(b), "GH_OST_LAST_BATCH_COPY_ERROR=") {
+			if !strings.Contains(string(b), "1205") {
+				t.Errorf("the hook was not given the lock wait error:\n%s", b)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("on-batch-copy-retry did not run")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	tx.Rollback()
+	if err := <-done; err != nil {
+		t.Fatalf("migration failed: %v", err)
+	}
+	compareRows(t, db, "SELECT id, uk, k, c, pad, amount, ts, extra FROM t ORDER BY id", "SELECT id, uk, k, c, pad, amount, ts, 7 FROM ref ORDER BY id")
+}
