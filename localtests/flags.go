@@ -14,21 +14,21 @@ import (
 // piles up in the binlog before the copy starts.
 const throttleQuery = "select timestampdiff(second, min(last_update), now()) < 2 from _gh_ost_test_ghc"
 
-// laterFlag is one of gh-ost's standard harness flags that doppel does not
-// implement yet. Each is added to the command line automatically as soon as
-// `doppel --help` lists it as implemented; until then the runner leaves it
-// out (doppel refuses unimplemented flags with exit code 2).
+// laterFlag is one of gh-ost's standard harness flags that doppel gained
+// after its first version. Each is added to the command line as soon as
+// `doppel --help` lists it as implemented; a doppel build without it runs
+// the cases without it (doppel refuses unimplemented flags with exit 2).
 type laterFlag struct {
 	name  string // without the leading --
 	issue int    // the issue that brings it
 	value func(r *runEnv) string
 }
 
-// laterFlags: the standard flags that wait for a later issue.
+// laterFlags: the standard flags that came with later issues.
 //
-//	issue 5 (throttling, interactive socket): --throttle-query, --throttle-flag-file,
-//	         --serve-socket-file, --initially-drop-socket-file
-//	issue 6 (checkpoint/resume): --checkpoint
+//	issue 5 (throttling, interactive socket; implemented): --throttle-query,
+//	         --throttle-flag-file, --serve-socket-file, --initially-drop-socket-file
+//	issue 6 (checkpoint/resume; not yet): --checkpoint
 var laterFlags = []laterFlag{
 	{name: "throttle-query", issue: 5, value: func(*runEnv) string { return throttleQuery }},
 	{name: "throttle-flag-file", issue: 5, value: func(r *runEnv) string { return r.throttleFlagFile }},
