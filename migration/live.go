@@ -22,7 +22,7 @@ import (
 // primary answers --max-load, --critical-load and --throttle-query; the
 // inspected replica and the control replicas are watched for lag through
 // the heartbeat.
-func (m *migrator) newThrottler() error {
+func (m *migrator) newThrottler(ctx context.Context) error {
 	limits := &throttle.Limits{}
 	maxLag := m.cfg.MaxLag
 	if maxLag <= 0 {
@@ -41,12 +41,19 @@ func (m *migrator) newThrottler() error {
 			return refuse("%v", err)
 		}
 	}
+	// gh-ost runs --throttle-query in the migrated database, so harnesses
+	// and runbooks name its tables unqualified.
+	queryDB, err := dbconn.Open(ctx, dbconn.Config{Host: m.writeCfg.Host, Port: m.writeCfg.Port, User: m.cfg.User, Password: m.cfg.Password, Database: m.cfg.Database})
+	if err != nil {
+		return fmt.Errorf("connect for the throttle: %w", err)
+	}
+	m.throttleDB = queryDB
 	var replicas []throttle.Replica
 	if m.write != m.inspect {
 		replicas = append(replicas, throttle.Replica{Name: m.inspectCfg.Addr(), DB: m.inspect})
 	}
 	m.throttle = throttle.New(throttle.Config{
-		Limits: limits, Primary: m.write, Replicas: replicas,
+		Limits: limits, Primary: queryDB, Replicas: replicas,
 		HeartbeatQuery: fmt.Sprintf("SELECT value FROM %s WHERE hint = '%s'", schema.QuoteTable(m.cfg.Database, m.names.changelog), hintHeartbeat),
 		Connect: func(ctx context.Context, hostPort string) (*sql.DB, error) {
 			host, port, err := splitHostPort(hostPort)

@@ -427,3 +427,35 @@ func TestBatchCopyRetryHook(t *testing.T) {
 	}
 	compareRows(t, db, "SELECT id, uk, k, c, pad, amount, ts, extra FROM t ORDER BY id", "SELECT id, uk, k, c, pad, amount, ts, 7 FROM ref ORDER BY id")
 }
+
+// --throttle-query runs in the migrated database, as in gh-ost: its tables
+// need no database name.
+func TestThrottleQueryPausesTheCopy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	cluster := sandbox.Shared(t)
+	name, db := cluster.Primary.NewDatabase(t)
+	seedLive(t, db, 2000)
+	if _, err := db.Exec("CREATE TABLE hold (id int PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("INSERT INTO hold VALUES (1)"); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(cluster.Primary, name, "t", "ADD COLUMN extra int NOT NULL DEFAULT 7")
+	cfg.AllowOnMaster, cfg.OkToDropTable = true, true
+	cfg.ServeSocketFile = socketPath(t)
+	cfg.ThrottleQuery = "SELECT COUNT(*) FROM hold"
+	done := startRun(cfg, t)
+	waitStatus(t, cfg.ServeSocketFile, "throttle-query throttling", done, func(s Status) bool { return s.Throttle == "throttle-query returned 1" })
+	if s := statusOf(t, cfg.ServeSocketFile); s.RowsCopied > 0 {
+		t.Fatalf("%d rows copied while the throttle query said no", s.RowsCopied)
+	}
+	if _, err := db.Exec("DELETE FROM hold"); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("migration failed: %v", err)
+	}
+}

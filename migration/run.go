@@ -41,11 +41,14 @@ type migrator struct {
 
 	throttle *throttle.Throttler
 	control  *control.Server
-	hooks    *hooks.Runner
-	streamer *binlog.Streamer
-	applier  *applier.Applier
-	copier   *copier.Copier
-	checker  *checksum.Checker
+	// throttleDB is a pool on the primary with the migrated database
+	// selected, for --throttle-query and the status variables.
+	throttleDB *sql.DB
+	hooks      *hooks.Runner
+	streamer   *binlog.Streamer
+	applier    *applier.Applier
+	copier     *copier.Copier
+	checker    *checksum.Checker
 
 	phase        atomic.Value // string
 	rowsEstimate atomic.Int64
@@ -169,7 +172,7 @@ func (m *migrator) preflight(ctx context.Context) error {
 	if err := m.checkTable(ctx); err != nil {
 		return err
 	}
-	if err := m.newThrottler(); err != nil {
+	if err := m.newThrottler(ctx); err != nil {
 		return err
 	}
 	return m.checkLeftovers(ctx)
@@ -282,6 +285,9 @@ func (m *migrator) close() {
 	}
 	if m.applier != nil {
 		m.applier.Close()
+	}
+	if m.throttleDB != nil {
+		m.throttleDB.Close()
 	}
 	if m.write != nil && m.write != m.inspect {
 		m.write.Close()
