@@ -327,7 +327,7 @@ func TestTimeoutKillsHookAndItsChildren(t *testing.T) {
 	pidFile := filepath.Join(out, "pid")
 	after := filepath.Join(out, "after")
 	writeHook(t, dir, "gh-ost-on-row-copy-complete",
-		`sleep 30 & echo $! > "`+pidFile+`"; wait; touch "`+after+`"`, 0o755)
+		`sleep 30 & echo $! > "`+pidFile+`.tmp"; mv "`+pidFile+`.tmp" "`+pidFile+`"; wait; touch "`+after+`"`, 0o755)
 	r, _ := newRunner(t, Config{Path: dir, Timeout: 300 * time.Millisecond})
 
 	start := time.Now()
@@ -350,7 +350,7 @@ func TestTimeoutKillsHookAndItsChildren(t *testing.T) {
 func TestCancelKillsHook(t *testing.T) {
 	dir, out := t.TempDir(), t.TempDir()
 	pidFile := filepath.Join(out, "pid")
-	writeHook(t, dir, "gh-ost-on-interactive-command-1", `sleep 30 & echo $! > "`+pidFile+`"; wait`, 0o755)
+	writeHook(t, dir, "gh-ost-on-interactive-command-1", `sleep 30 & echo $! > "`+pidFile+`.tmp"; mv "`+pidFile+`.tmp" "`+pidFile+`"; wait`, 0o755)
 	writeHook(t, dir, "gh-ost-on-interactive-command-2", `touch "`+filepath.Join(out, "2")+`"`, 0o755)
 	r, _ := newRunner(t, Config{Path: dir})
 
