@@ -37,6 +37,11 @@ type Config struct {
 	ReplicaServerID  uint32
 
 	CutOver            string // "atomic" or "two-step"
+	// CutOverExponentialBackoff waits 1, 2, 4, … seconds (at most
+	// ExponentialBackoffMaxInterval) between failed cut-over attempts
+	// instead of one second.
+	CutOverExponentialBackoff     bool
+	ExponentialBackoffMaxInterval time.Duration
 	CutOverLockTimeout time.Duration
 	StorageEngine      string
 

@@ -83,11 +83,12 @@ func (m *migrator) cutOver(ctx context.Context) error {
 		if ctx.Err() != nil || attempt >= attempts {
 			return fmt.Errorf("cut-over failed after %d attempt(s): %w", attempt, err)
 		}
-		m.log.Warn().Err(err).Int("attempt", attempt).Msg("cut-over attempt failed; the original is intact, retrying")
+		wait := cutOverBackoff(attempt, m.cfg.CutOverExponentialBackoff, m.cfg.ExponentialBackoffMaxInterval)
+		m.log.Warn().Err(err).Int("attempt", attempt).Dur("retry_in", wait).Msg("cut-over attempt failed; the original is intact, retrying")
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(time.Second):
+		case <-time.After(wait):
 		}
 	}
 	if m.cfg.MigrateOnReplica {

@@ -459,3 +459,38 @@ func TestThrottleQueryPausesTheCopy(t *testing.T) {
 		t.Fatalf("migration failed: %v", err)
 	}
 }
+
+// A second migration of the same table is refused while the first runs,
+// even with --initially-drop-ghost-table, and the first is unharmed.
+func TestSecondMigrationOfATableIsRefused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	cluster := sandbox.Shared(t)
+	name, db := cluster.Primary.NewDatabase(t)
+	seedLive(t, db, 2000)
+	cfg := testConfig(cluster.Primary, name, "t", "ADD COLUMN extra int NOT NULL DEFAULT 7")
+	cfg.AllowOnMaster, cfg.OkToDropTable = true, true
+	cfg.ServeSocketFile = socketPath(t)
+	cfg.PostponeCutOverFlagFile = filepath.Join(t.TempDir(), "postpone")
+	done := startRun(cfg, t)
+	waitStatus(t, cfg.ServeSocketFile, "postponed", done, func(s Status) bool { return s.Phase == "postponed" })
+
+	second := cfg
+	second.ServeSocketFile = socketPath(t)
+	second.InitiallyDropGhostTable, second.InitiallyDropOldTable = true, true
+	_, err := Run(context.Background(), second, testLogger(t))
+	expectRefusal(t, err, []string{"another migration of " + name + ".t is running"}, true)
+
+	send(t, cfg.ServeSocketFile, "unpostpone")
+	if err := <-done; err != nil {
+		t.Fatalf("the first migration failed: %v", err)
+	}
+	compareRows(t, db, "SELECT id, uk, k, c, pad, amount, ts, extra FROM t ORDER BY id", "SELECT id, uk, k, c, pad, amount, ts, 7 FROM ref ORDER BY id")
+	// Once it ended, the table can be migrated again.
+	again := testConfig(cluster.Primary, name, "t", "DROP COLUMN extra")
+	again.AllowOnMaster, again.OkToDropTable, again.ServeSocketFile = true, true, socketPath(t)
+	if _, err := Run(context.Background(), again, testLogger(t)); err != nil {
+		t.Fatalf("a later migration was refused: %v", err)
+	}
+}

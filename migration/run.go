@@ -44,6 +44,7 @@ type migrator struct {
 	// throttleDB is a pool on the primary with the migrated database
 	// selected, for --throttle-query and the status variables.
 	throttleDB *sql.DB
+	lockConn   *sql.Conn // holds the migration's named lock (execute only)
 	hooks      *hooks.Runner
 	streamer   *binlog.Streamer
 	applier    *applier.Applier
@@ -175,6 +176,11 @@ func (m *migrator) preflight(ctx context.Context) error {
 	if err := m.newThrottler(ctx); err != nil {
 		return err
 	}
+	// Before leftovers are judged (or dropped): they may be a running
+	// migration's tables.
+	if err := m.takeMigrationLock(ctx); err != nil {
+		return err
+	}
 	return m.checkLeftovers(ctx)
 }
 
@@ -280,6 +286,7 @@ func (m *migrator) foreground(ctx context.Context) error {
 
 // close releases connections. Errors here change nothing for the caller.
 func (m *migrator) close() {
+	m.releaseMigrationLock()
 	if m.control != nil {
 		m.control.Close()
 	}

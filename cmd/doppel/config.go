@@ -100,6 +100,9 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 		ChecksumInterval:        o.checksumInterval,
 		PostponeCutOverFlagFile: o.postponeCutOverFlagFile,
 
+		CutOverExponentialBackoff:     o.cutOverExponentialBackoff,
+		ExponentialBackoffMaxInterval: time.Duration(o.backoffMaxIntervalSeconds) * time.Second,
+
 		MaxLag:                     time.Duration(o.maxLagMillis) * time.Millisecond,
 		HeartbeatInterval:          time.Duration(o.heartbeatIntervalMillis) * time.Millisecond,
 		ThrottleControlReplicas:    o.throttleControlReplicas,
@@ -157,6 +160,9 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 	}
 	if o.criticalLoadIntervalMillis < 0 || o.criticalLoadHibernateSeconds < 0 {
 		problem("--critical-load-interval-millis and --critical-load-hibernate-seconds must not be negative")
+	}
+	if o.backoffMaxIntervalSeconds < 1 {
+		problem("--exponential-backoff-max-interval=%d: give at least 1 second", o.backoffMaxIntervalSeconds)
 	}
 	if o.hooksStatusInterval < 1 {
 		problem("--hooks-status-interval=%d: give at least 1 second", o.hooksStatusInterval)

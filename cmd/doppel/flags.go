@@ -44,6 +44,8 @@ type options struct {
 
 	cutOver                   string
 	cutOverLockTimeoutSeconds int64
+	cutOverExponentialBackoff bool
+	backoffMaxIntervalSeconds int64
 	storageEngine             string
 
 	skipMetadataLockCheck bool
@@ -134,8 +136,6 @@ var notImplemented = []pendingFlag{
 	{"force-named-cut-over", false, "the socket's cut-over command must name the table"},
 	{"force-named-panic", false, "the socket's panic command must name the table"},
 	{"switch-to-rbr", false, "switch the replica's binlog_format to ROW if it is not already"},
-	{"cut-over-exponential-backoff", false, "wait exponentially longer between failed cut-over attempts"},
-	{"exponential-backoff-max-interval", int64(64), "longest wait in seconds between attempts with exponential back-off"},
 	{"replication-lag-query", "", "obsolete in gh-ost; lag is measured from the heartbeat"},
 	{"allow-setup-metadata-lock-instruments", false, "enable performance_schema's metadata lock instrument for the cut-over check"},
 	{"binlogsyncer-max-reconnect-attempts", int(0), "binlog reconnect attempts before giving up (0: no limit)"},
@@ -195,6 +195,8 @@ func defineFlags(o *options) *flag.FlagSet {
 
 	fs.StringVar(&o.cutOver, "cut-over", "atomic", "cut-over algorithm: atomic (also: default) or two-step")
 	fs.Int64Var(&o.cutOverLockTimeoutSeconds, "cut-over-lock-timeout-seconds", 3, fmt.Sprintf("seconds writers may wait on the cut-over locks before the attempt is retried; values outside %d..%d keep the default", minCutOverLockTimeout, maxCutOverLockTimeout))
+	fs.BoolVar(&o.cutOverExponentialBackoff, "cut-over-exponential-backoff", false, "wait 1, 2, 4, … seconds between failed cut-over attempts instead of one second")
+	fs.Int64Var(&o.backoffMaxIntervalSeconds, "exponential-backoff-max-interval", 64, "longest wait in seconds between cut-over attempts with --cut-over-exponential-backoff")
 	fs.StringVar(&o.storageEngine, "storage-engine", "innodb", "storage engine of the table; doppel supports innodb only")
 
 	fs.BoolVar(&o.skipMetadataLockCheck, "skip-metadata-lock-check", false, "skip the metadata-lock check before the swap")

@@ -155,6 +155,7 @@ var implementedFlags = []string{
 	"initially-drop-socket-file", "serve-socket-file", "serve-tcp-port", "hooks-path", "hooks-hint",
 	"hooks-hint-owner", "hooks-hint-token", "hooks-status-interval", "max-load", "critical-load",
 	"critical-load-interval-millis", "critical-load-hibernate-seconds", "nice-ratio",
+	"cut-over-exponential-backoff", "exponential-backoff-max-interval",
 	// doppel's own
 	"checksum", "checksum-threads", "checksum-interval", "serve-tcp-address",
 }
@@ -248,6 +249,8 @@ var configFieldCases = []struct {
 	{"critical-load-interval-millis", "--critical-load-interval-millis=500", func(c migration.Config) any { return c.CriticalLoadInterval }, 500 * time.Millisecond},
 	{"critical-load-hibernate-seconds", "--critical-load-hibernate-seconds=9", func(c migration.Config) any { return c.CriticalLoadHibernate }, 9 * time.Second},
 	{"nice-ratio", "--nice-ratio=0.5", func(c migration.Config) any { return c.NiceRatio }, 0.5},
+	{"cut-over-exponential-backoff", "--cut-over-exponential-backoff", func(c migration.Config) any { return c.CutOverExponentialBackoff }, true},
+	{"exponential-backoff-max-interval", "--exponential-backoff-max-interval=10", func(c migration.Config) any { return c.ExponentialBackoffMaxInterval }, 10 * time.Second},
 }
 
 func TestEveryImplementedFlagReachesItsConfigField(t *testing.T) {
@@ -326,6 +329,8 @@ func TestDefaultsBecomeTheDefaultConfig(t *testing.T) {
 		ThrottleHTTPInterval:       100 * time.Millisecond,
 		ThrottleHTTPTimeout:        time.Second,
 		HooksStatusInterval:        time.Minute,
+
+		ExponentialBackoffMaxInterval: 64 * time.Second,
 	}
 	if !reflect.DeepEqual(out.cfg, want) {
 		t.Errorf("config\n got %+v\nwant %+v", out.cfg, want)

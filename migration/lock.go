@@ -1,0 +1,76 @@
+package migration
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"hash/fnv"
+	"time"
+)
+
+// lockName is the server-wide name a migration of db.table holds for its
+// whole run. Names are limited to 64 characters; long ones are hashed.
+func lockName(database, table string) string {
+	name := "doppel." + database + "." + table
+	if len(name) > 64 {
+		h := fnv.New64a()
+		h.Write([]byte(database + "." + table))
+		name = fmt.Sprintf("doppel.%x", h.Sum64())
+	}
+	return name
+}
+
+// takeMigrationLock refuses a second migration of the same table: two runs
+// would drop or overwrite each other's ghost and changelog tables. The
+// lock lives on a connection of its own, held until the run ends (or the
+// process dies, when the server releases it).
+func (m *migrator) takeMigrationLock(ctx context.Context) error {
+	conn, err := m.write.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("connect for the migration lock: %w", err)
+	}
+	name := lockName(m.cfg.Database, m.cfg.Table)
+	var got sql.NullInt64
+	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 0)", name).Scan(&got); err != nil {
+		conn.Close()
+		return fmt.Errorf("take the migration lock: %w", err)
+	}
+	if got.Int64 != 1 {
+		var holder sql.NullInt64
+		_ = conn.QueryRowContext(ctx, "SELECT IS_USED_LOCK(?)", name).Scan(&holder)
+		conn.Close()
+		return refuse("another migration of %s.%s is running (it holds the lock %q, connection id %d on %s); wait for it to end, or stop it, before starting this one",
+			m.cfg.Database, m.cfg.Table, name, holder.Int64, m.writeCfg.Addr())
+	}
+	m.lockConn = conn
+	return nil
+}
+
+// releaseMigrationLock ends the session that holds the lock rather than
+// returning it to the pool with the lock still taken.
+func (m *migrator) releaseMigrationLock() {
+	if m.lockConn == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _ = m.lockConn.ExecContext(ctx, "SELECT RELEASE_LOCK(?)", lockName(m.cfg.Database, m.cfg.Table))
+	_ = m.lockConn.Raw(func(any) error { return driver.ErrBadConn })
+	m.lockConn.Close()
+	m.lockConn = nil
+}
+
+// cutOverBackoff is how long to wait before cut-over attempt n+1 after n
+// failed: a second, or with --cut-over-exponential-backoff 1, 2, 4, …
+// seconds up to --exponential-backoff-max-interval.
+func cutOverBackoff(failed int, exponential bool, maxInterval time.Duration) time.Duration {
+	if !exponential {
+		return time.Second
+	}
+	d := time.Second
+	for i := 1; i < failed && d < maxInterval; i++ {
+		d *= 2
+	}
+	return min(d, max(maxInterval, time.Second))
+}
