@@ -126,7 +126,7 @@ func measure(ctx context.Context, db *sql.DB, s *sandbox.Server, tool string, lo
 	case "doppel":
 		var out []byte
 		out, r.err = output(ctx, doppel, "--host="+s.Host, fmt.Sprintf("--port=%d", s.Port), "--user="+s.User, "--password="+s.Password,
-			"--database=bench", "--table=sbtest1", "--alter=ENGINE=InnoDB", "--allow-on-master", "--execute",
+			"--database=bench", "--table=sbtest1", "--alter=ENGINE=InnoDB", "--allow-on-master", "--initially-drop-socket-file", "--execute",
 			fmt.Sprintf("--chunk-size=%d", chunk))
 		if r.err == nil {
 			r.phases, r.err = doppelPhases(out)

@@ -86,7 +86,7 @@ func run(ctx context.Context, doppel string, rows, rate int, alter string) error
 	args := []string{
 		"--host=" + cluster.Replica.Host, fmt.Sprintf("--port=%d", cluster.Replica.Port),
 		"--user=doppel", "--password=doppel", "--database=demo", "--table=orders",
-		"--alter=" + alter, "--chunk-size=2000", "--ok-to-drop-table", "--execute",
+		"--alter=" + alter, "--chunk-size=2000", "--ok-to-drop-table", "--initially-drop-socket-file", "--execute",
 	}
 	say("running: %s %s", doppel, strings.Join(redact(args), " "))
 	cmd := exec.CommandContext(ctx, doppel, args...)
