@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/doppel-dev/doppel/sandbox"
 	"github.com/doppel-dev/doppel/throttle"
 )
@@ -492,5 +494,61 @@ func TestSecondMigrationOfATableIsRefused(t *testing.T) {
 	again.AllowOnMaster, again.OkToDropTable, again.ServeSocketFile = true, true, socketPath(t)
 	if _, err := Run(context.Background(), again, testLogger(t)); err != nil {
 		t.Fatalf("a later migration was refused: %v", err)
+	}
+}
+
+// No password in a debug-level run's output, its status or its hooks'
+// environment; nor in the error of a run that fails.
+func TestPasswordIsNeverShown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	cluster := sandbox.Shared(t)
+	name, db := cluster.Primary.NewDatabase(t)
+	seedLive(t, db, 1000)
+	const user, password = "pwcheck", "Zq8-unmistakable-2718"
+	for _, q := range []string{
+		"CREATE USER IF NOT EXISTS '" + user + "'@'%' IDENTIFIED BY '" + password + "'",
+		"GRANT ALL PRIVILEGES ON *.* TO '" + user + "'@'%'",
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out logTail
+	log := zerolog.New(zerolog.SyncWriter(&out)).Level(zerolog.DebugLevel)
+	hooksDir := t.TempDir()
+	writeHook(t, hooksDir, "gh-ost-on-success", 0)
+
+	cfg := testConfig(cluster.Primary, name, "t", "ADD COLUMN extra int NOT NULL DEFAULT 7")
+	cfg.User, cfg.Password = user, password
+	cfg.AllowOnMaster, cfg.OkToDropTable, cfg.HooksPath = true, true, hooksDir
+	cfg.ServeSocketFile = socketPath(t)
+	cfg.PostponeCutOverFlagFile = filepath.Join(t.TempDir(), "postpone")
+	done := make(chan error, 1)
+	go func() {
+		_, err := Run(context.Background(), cfg, log)
+		done <- err
+	}()
+	waitStatus(t, cfg.ServeSocketFile, "postponed", done, func(s Status) bool { return s.Phase == "postponed" })
+	replies := send(t, cfg.ServeSocketFile, "status") + send(t, cfg.ServeSocketFile, "status-json") + send(t, cfg.ServeSocketFile, "info")
+	send(t, cfg.ServeSocketFile, "unpostpone")
+	if err := <-done; err != nil {
+		t.Fatalf("migration failed: %v", err)
+	}
+	bad := cfg
+	bad.Alter, bad.ServeSocketFile = "ADD COLUMN oops nonsense_type", socketPath(t)
+	_, err := Run(context.Background(), bad, log)
+	if err == nil {
+		t.Fatal("a broken ALTER ran")
+	}
+	hooksEnv, _ := os.ReadFile(filepath.Join(hooksDir, "log"))
+	if out.count("\"level\":\"debug\"") == 0 {
+		t.Fatal("no debug output was captured")
+	}
+	for what, text := range map[string]string{"log": out.buf.String(), "socket replies": replies, "hooks' environment": string(hooksEnv), "error": err.Error()} {
+		if strings.Contains(text, password) {
+			t.Errorf("the password appears in the %s", what)
+		}
 	}
 }

@@ -99,3 +99,27 @@ func TestBadThrottleValuesAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// The password may come from DOPPEL_PASSWORD or MYSQL_PWD, after
+// --password and --conf, so it need not appear in the process list.
+func TestPasswordFromTheEnvironment(t *testing.T) {
+	t.Parallel()
+	base := []string{"--user=u", "--database=d", "--table=t", "--alter=ADD COLUMN c INT"}
+	for _, c := range []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{map[string]string{"MYSQL_PWD": "from-mysql-pwd"}, nil, "from-mysql-pwd"},
+		{map[string]string{"MYSQL_PWD": "from-mysql-pwd", "DOPPEL_PASSWORD": "from-doppel"}, nil, "from-doppel"},
+		{map[string]string{"DOPPEL_PASSWORD": "from-doppel"}, []string{"--password=from-flag"}, "from-flag"},
+	} {
+		out := harness{env: c.env}.run(t, append(base, c.args...)...)
+		if out.code != exitOK || out.cfg.Password != c.want {
+			t.Errorf("env %v args %v: exit %d, password %q, want %q", c.env, c.args, out.code, out.cfg.Password, c.want)
+		}
+		if strings.Contains(out.stderr, c.want) {
+			t.Errorf("the password reached the log:\n%s", out.stderr)
+		}
+	}
+}

@@ -202,6 +202,16 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 	if o.askPass && o.password != "" {
 		problem("--ask-pass and --password are mutually exclusive; give the password one way")
 	}
+	// Last in precedence, as the mysql client does: the environment, which
+	// keeps the password out of the process list.
+	if cfg.Password == "" && !o.askPass {
+		for _, name := range []string{"DOPPEL_PASSWORD", "MYSQL_PWD"} {
+			if v := getenv(name); v != "" {
+				cfg.Password = v
+				break
+			}
+		}
+	}
 
 	if cfg.Alter == "" {
 		problem("--alter is required, e.g. --alter=\"ADD COLUMN c INT\"")

@@ -165,7 +165,7 @@ func defineFlags(o *options) *flag.FlagSet {
 	fs.StringVar(&o.host, "host", "127.0.0.1", "MySQL host to inspect; preferably a replica")
 	fs.IntVar(&o.port, "port", 3306, "MySQL port of --host")
 	fs.StringVar(&o.user, "user", "", "MySQL user (overrides user in the --conf file)")
-	fs.StringVar(&o.password, "password", "", "MySQL password (overrides password in the --conf file); prefer --ask-pass or --conf")
+	fs.StringVar(&o.password, "password", "", "MySQL password (overrides password in the --conf file); prefer --ask-pass, --conf or DOPPEL_PASSWORD/MYSQL_PWD in the environment")
 	fs.StringVar(&o.conf, "conf", "", "MySQL option file whose [client] section gives user and password")
 	fs.BoolVar(&o.askPass, "ask-pass", false, "read the MySQL password from the terminal (or one line of stdin)")
 	fs.StringVar(&o.assumeMasterHost, "assume-master-host", "", "the primary as host or host:port, instead of discovering it from --host")
