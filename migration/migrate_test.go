@@ -2,6 +2,7 @@ package migration
 
 import (
 	"context"
+	"fmt"
 	"database/sql"
 	"os"
 	"path/filepath"
@@ -21,12 +22,16 @@ func TestMain(m *testing.M) { sandbox.Main(m) }
 var serverIDs atomic.Uint32
 
 func testConfig(s *sandbox.Server, database, table, alter string) Config {
+	id := serverIDs.Add(1)
 	return Config{
 		Host: s.Host, Port: s.Port, User: s.User, Password: s.Password,
 		Database: database, Table: table, Alter: alter, Execute: true,
 		ChunkSize: 1000, DMLBatchSize: 10, DefaultRetries: 10,
-		ReplicaServerID: 50000 + serverIDs.Add(1), CutOver: "atomic", CutOverLockTimeout: 3 * time.Second,
+		ReplicaServerID: 50000 + id, CutOver: "atomic", CutOverLockTimeout: 3 * time.Second,
 		StorageEngine: "innodb", StatusInterval: 2 * time.Second,
+		// Unique per process, so test runs side by side (or a killed one's
+		// leftover) never meet on gh-ost's default /tmp socket path.
+		ServeSocketFile: filepath.Join(os.TempDir(), fmt.Sprintf("dpl-%d-%d.sock", os.Getpid(), id)),
 	}
 }
 
