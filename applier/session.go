@@ -3,9 +3,10 @@ package applier
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"fmt"
 	"strings"
+
+	"github.com/doppel-dev/doppel/dbconn"
 )
 
 // maxPrepared bounds the statements kept prepared per connection; a batch
@@ -108,8 +109,5 @@ func (a *Applier) discard(s *session) {
 	for _, st := range s.stmts {
 		st.Close()
 	}
-	// database/sql drops a connection, rather than pooling it, when Raw
-	// reports it bad.
-	_ = s.conn.Raw(func(any) error { return driver.ErrBadConn })
-	s.conn.Close()
+	dbconn.Discard(s.conn)
 }

@@ -22,11 +22,8 @@ func (c *Checker) intKey() (ok, unsigned bool) {
 	if len(c.origKey.Cols) != 1 {
 		return false, false
 	}
-	switch c.origKey.Cols[0].DataType {
-	case "tinyint", "smallint", "mediumint", "int", "integer", "bigint":
-		return true, c.origKey.Cols[0].Unsigned
-	}
-	return false, false
+	col := c.origKey.Cols[0]
+	return schema.IsIntegerType(col.DataType), col.Unsigned && schema.IsIntegerType(col.DataType)
 }
 
 // arithmeticChunks cuts [MIN, MAX] of the original's key, as the snapshot

@@ -3,7 +3,6 @@ package checksum
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
@@ -75,7 +74,8 @@ func OpenSnapshot(ctx context.Context, p PointConfig) (snap *Snapshot, err error
 	defer func() {
 		// A lock connection in any doubt is discarded, never pooled.
 		if err != nil {
-			_ = lock.Raw(func(any) error { return driver.ErrBadConn })
+			dbconn.Discard(lock)
+			return
 		}
 		lock.Close()
 	}()
@@ -122,7 +122,8 @@ func (s *Snapshot) Close() {
 		// The rollback only ends a read-only transaction; a connection it
 		// fails on is discarded.
 		if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
-			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			dbconn.Discard(conn)
+			continue
 		}
 		conn.Close()
 	}

@@ -3,7 +3,6 @@ package cutover
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
@@ -169,16 +168,8 @@ func cleanupContext(ctx context.Context, d time.Duration) (context.Context, cont
 	return context.WithTimeout(context.WithoutCancel(ctx), d)
 }
 
-// discard closes conn without returning it to the pool. The session may be
-// in LOCK TABLES mode, carry a changed lock_wait_timeout, or be in an unknown
-// state; none of that may leak to the pool's next user.
-func discard(conn *sql.Conn) {
-	if conn == nil {
-		return
-	}
-	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-	_ = conn.Close() // already closed by Raw; ErrConnDone is expected
-}
+// discard closes the lock connection without returning it to the pool.
+func discard(conn *sql.Conn) { dbconn.Discard(conn) }
 
 // session is a pinned connection and its server thread id.
 type session struct {

@@ -3,6 +3,7 @@ package dbconn
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"net"
 	"strconv"
@@ -67,4 +68,17 @@ func Open(ctx context.Context, c Config) (*sql.DB, error) {
 		return nil, fmt.Errorf("connect to %s as %q: %w", c.Addr(), c.User, err)
 	}
 	return db, nil
+}
+
+// Discard closes conn without returning it to the pool: its session may be
+// in LOCK TABLES mode, hold a named lock, carry changed session variables or
+// be in an unknown state, and none of that may reach the pool's next user.
+// database/sql drops a connection, rather than pooling it, when Raw reports
+// it bad.
+func Discard(conn *sql.Conn) {
+	if conn == nil {
+		return
+	}
+	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	_ = conn.Close() // already closed by Raw; ErrConnDone is expected
 }

@@ -36,14 +36,14 @@ type Config struct {
 	MigrateOnReplica bool
 	ReplicaServerID  uint32
 
-	CutOver            string // "atomic" or "two-step"
+	CutOver string // "atomic" or "two-step"
 	// CutOverExponentialBackoff waits 1, 2, 4, … seconds (at most
 	// ExponentialBackoffMaxInterval) between failed cut-over attempts
 	// instead of one second.
 	CutOverExponentialBackoff     bool
 	ExponentialBackoffMaxInterval time.Duration
-	CutOverLockTimeout time.Duration
-	StorageEngine      string
+	CutOverLockTimeout            time.Duration
+	StorageEngine                 string
 
 	SkipMetadataLockCheck bool
 	ApproveRenamedColumns bool

@@ -355,14 +355,6 @@ func (m *migrator) newWorkers() error {
 	if m.keyRange, err = schema.NewKeyRange(m.orig, m.mapping.KeyOrig); err != nil {
 		return err
 	}
-	m.keyTrackable = len(m.keyRange.Cols) == 1 && isIntegerType(m.keyRange.Cols[0].DataType)
+	m.keyTrackable = len(m.keyRange.Cols) == 1 && schema.IsIntegerType(m.keyRange.Cols[0].DataType)
 	return m.newChecker()
-}
-
-func isIntegerType(t string) bool {
-	switch t {
-	case "tinyint", "smallint", "mediumint", "int", "integer", "bigint":
-		return true
-	}
-	return false
 }

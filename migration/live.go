@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -56,11 +57,16 @@ func (m *migrator) newThrottler(ctx context.Context) error {
 		Limits: limits, Primary: queryDB, Replicas: replicas,
 		HeartbeatQuery: fmt.Sprintf("SELECT value FROM %s WHERE hint = '%s'", schema.QuoteTable(m.cfg.Database, m.names.changelog), hintHeartbeat),
 		Connect: func(ctx context.Context, hostPort string) (*sql.DB, error) {
-			host, port, err := splitHostPort(hostPort)
+			// Limits keeps control replicas as host:port, port included.
+			host, port, err := net.SplitHostPort(hostPort)
 			if err != nil {
 				return nil, err
 			}
-			return dbconn.Open(ctx, dbconn.Config{Host: host, Port: port, User: m.cfg.User, Password: m.cfg.Password})
+			n, err := strconv.Atoi(port)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not host:port", hostPort)
+			}
+			return dbconn.Open(ctx, dbconn.Config{Host: host, Port: n, User: m.cfg.User, Password: m.cfg.Password})
 		},
 		FlagFile: m.cfg.ThrottleFlagFile, AdditionalFlagFile: m.cfg.ThrottleAdditionalFlagFile, PanicFlagFile: m.cfg.PanicFlagFile,
 		HTTPInterval: m.cfg.ThrottleHTTPInterval, HTTPTimeout: m.cfg.ThrottleHTTPTimeout, IgnoreHTTPErrors: m.cfg.IgnoreHTTPErrors,
@@ -68,18 +74,6 @@ func (m *migrator) newThrottler(ctx context.Context) error {
 		Logger: m.base.With().Str("component", "throttle").Logger(),
 	})
 	return nil
-}
-
-func splitHostPort(hp string) (string, int, error) {
-	i := strings.LastIndex(hp, ":")
-	if i < 0 {
-		return hp, 3306, nil
-	}
-	port, err := strconv.Atoi(hp[i+1:])
-	if err != nil {
-		return "", 0, fmt.Errorf("%q is not host:port", hp)
-	}
-	return strings.Trim(hp[:i], "[]"), port, nil
 }
 
 // listenControl opens the interactive socket before any work starts, so a

@@ -3,10 +3,11 @@ package migration
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"fmt"
 	"hash/fnv"
 	"time"
+
+	"github.com/doppel-dev/doppel/dbconn"
 )
 
 // lockName is the server-wide name a migration of db.table holds for its
@@ -56,8 +57,7 @@ func (m *migrator) releaseMigrationLock() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_, _ = m.lockConn.ExecContext(ctx, "SELECT RELEASE_LOCK(?)", lockName(m.cfg.Database, m.cfg.Table))
-	_ = m.lockConn.Raw(func(any) error { return driver.ErrBadConn })
-	m.lockConn.Close()
+	dbconn.Discard(m.lockConn)
 	m.lockConn = nil
 }
 

@@ -50,10 +50,7 @@ func (m *migrator) verify(ctx context.Context) error {
 	m.phase.Store("checksum")
 	m.dirty.reset()
 	out, err := m.checker.Verify(ctx, m.consistentPoint, m.repair)
-	m.report.ChecksumDuration += out.Duration
-	m.report.ChecksumRepairs += out.Repaired
-	m.report.ChecksumLockHeld = max(m.report.ChecksumLockHeld, out.LockHeld)
-	m.report.ChecksumLockWait = max(m.report.ChecksumLockWait, out.LockWait)
+	m.recordChecksum(out)
 	if err != nil {
 		return m.checksumFailed(ctx, err)
 	}
@@ -70,6 +67,14 @@ func (m *migrator) verify(ctx context.Context) error {
 // checksumFailed explains a failed checksum. When rows are missing because
 // they collide on a unique key, that is the cause worth naming (the key and
 // the duplicated values) rather than the chunks it left different.
+// recordChecksum adds one verification's cost to the report.
+func (m *migrator) recordChecksum(out checksum.Outcome) {
+	m.report.ChecksumDuration += out.Duration
+	m.report.ChecksumRepairs += out.Repaired
+	m.report.ChecksumLockHeld = max(m.report.ChecksumLockHeld, out.LockHeld)
+	m.report.ChecksumLockWait = max(m.report.ChecksumLockWait, out.LockWait)
+}
+
 func (m *migrator) checksumFailed(ctx context.Context, err error) error {
 	if errors.Is(err, checksum.ErrMismatch) {
 		if cause := m.verifySuspects(ctx); cause != nil {
@@ -173,10 +178,7 @@ func (m *migrator) verifyWritten(ctx context.Context) error {
 	}
 	m.phase.Store("checksum")
 	out, err := m.checker.VerifyChunks(ctx, m.consistentPoint, m.repair, chunks)
-	m.report.ChecksumDuration += out.Duration
-	m.report.ChecksumRepairs += out.Repaired
-	m.report.ChecksumLockHeld = max(m.report.ChecksumLockHeld, out.LockHeld)
-	m.report.ChecksumLockWait = max(m.report.ChecksumLockWait, out.LockWait)
+	m.recordChecksum(out)
 	if err != nil {
 		return m.checksumFailed(ctx, err)
 	}

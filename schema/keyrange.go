@@ -172,9 +172,9 @@ func (k KeyRange) Scan(rows *sql.Rows, rest ...any) ([]any, error) {
 
 func keyValue(col Column, raw []byte) (any, error) {
 	switch {
-	case isIntegerType(col.DataType) && col.Unsigned:
+	case IsIntegerType(col.DataType) && col.Unsigned:
 		return strconv.ParseUint(string(raw), 10, 64)
-	case isIntegerType(col.DataType), isEnumType(col.DataType):
+	case IsIntegerType(col.DataType), isEnumType(col.DataType):
 		return strconv.ParseInt(string(raw), 10, 64)
 	case col.Charset != "" || col.DataType == "decimal" || isTemporalType(col.DataType):
 		return string(raw), nil
@@ -205,7 +205,8 @@ func FormatKey(k []any) string {
 // EqualKeys reports whether two keys read by Scan are the same.
 func EqualKeys(a, b []any) bool { return FormatKey(a) == FormatKey(b) }
 
-func isIntegerType(dataType string) bool {
+// IsIntegerType reports whether a DATA_TYPE is one of the integer types.
+func IsIntegerType(dataType string) bool {
 	switch dataType {
 	case "tinyint", "smallint", "mediumint", "int", "integer", "bigint":
 		return true
