@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -28,8 +29,11 @@ type Config struct {
 	// BatchSize is how many row changes one transaction applies.
 	BatchSize int
 	// Retries is how many times a transaction is attempted when it fails
-	// with a lock wait timeout, a deadlock or a lost connection.
+	// with a lock wait timeout or a deadlock.
 	Retries int
+	// ReconnectWait is how long a transaction waits out a server it cannot
+	// reach (restart, failover) before the apply fails; see dbconn.Policy.
+	ReconnectWait time.Duration
 	// SkipStrictMode keeps the server's sql_mode instead of adding
 	// STRICT_ALL_TABLES (gh-ost's --skip-strict-mode).
 	SkipStrictMode bool
@@ -57,7 +61,7 @@ type Applier struct {
 	origName   string
 	width      int // columns in a row image
 	batch      int
-	retries    int
+	retry      dbconn.Policy
 	cols       []column
 	key        []int // indexes into cols, in Mapping.KeyOrig order
 	keyOrig    []string
@@ -106,7 +110,7 @@ func New(cfg Config) (*Applier, error) {
 		origName:   cfg.Orig.Name,
 		width:      len(cfg.Orig.Columns),
 		batch:      cfg.BatchSize,
-		retries:    max(cfg.Retries, 1),
+		retry:      dbconn.Policy{Attempts: max(cfg.Retries, 1), ReconnectWait: cfg.ReconnectWait},
 		keyOrig:    cfg.Mapping.KeyOrig,
 		displaced:  map[string]KeyValues{},
 	}
@@ -178,7 +182,7 @@ func (a *Applier) Apply(ctx context.Context, changes []binlog.RowChange) error {
 		if err != nil {
 			return err
 		}
-		err = dbconn.Retry(ctx, a.retries, func(ctx context.Context) error {
+		err = dbconn.Retry(ctx, a.retry, func(ctx context.Context) error {
 			s, err := a.acquire(ctx)
 			if err != nil {
 				return err

@@ -168,7 +168,7 @@ func (s *Streamer) Run(ctx context.Context, start Position, out chan<- Txn) erro
 		if ctx.Err() != nil {
 			return fmt.Errorf("start binlog stream: %w", ctx.Err())
 		}
-		return fmt.Errorf("start binlog stream at %s: %w", start, err)
+		return fmt.Errorf("start binlog stream at %s: %w", start, connectionError(err))
 	}
 	s.log.Info().Str("position", start.String()).Str("database", s.cfg.Database).
 		Strs("tables", s.cfg.Tables).Msg("binlog stream started")
@@ -179,7 +179,7 @@ func (s *Streamer) Run(ctx context.Context, start Position, out chan<- Txn) erro
 			if ctx.Err() != nil {
 				return fmt.Errorf("stream binlog: %w", ctx.Err())
 			}
-			return fmt.Errorf("read binlog after %s: %w", s.LastRead(), redactEventError(err))
+			return fmt.Errorf("read binlog after %s: %w", s.LastRead(), connectionError(redactEventError(err)))
 		}
 		st, err := asm.handle(ev)
 		if err != nil {
@@ -203,6 +203,24 @@ func (s *Streamer) Run(ctx context.Context, start Position, out chan<- Txn) erro
 			return fmt.Errorf("stream binlog: %w", ctx.Err())
 		}
 	}
+}
+
+// ErrConnection marks a stream that failed because its connection did (the
+// server restarted, went away, or killed the connection) rather than because
+// the server refused the request or the events could not be used: running
+// the stream again from LastRead may succeed.
+var ErrConnection = errors.New("binlog connection lost")
+
+// connectionError marks err with ErrConnection unless the server itself
+// answered with an error (a purged binlog, a duplicate server id, missing
+// privileges), which no reconnect cures.
+func connectionError(err error) error {
+	var server *mysql.MyError
+	var decode *DecodeError
+	if errors.As(err, &server) || errors.As(err, &decode) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrConnection, err)
 }
 
 func (s *Streamer) syncerConfig(ctx context.Context) replication.BinlogSyncerConfig {

@@ -26,7 +26,10 @@ type Config struct {
 	Mapping   *schema.Mapping // shared columns and the migration key
 	ChunkSize int64
 	Retries   int
-	Flavor    string // "mariadb" or "mysql": the locking-read clause
+	// ReconnectWait is how long a chunk waits out a server it cannot reach
+	// (restart, failover) before the copy fails; see dbconn.Policy.
+	ReconnectWait time.Duration
+	Flavor        string // "mariadb" or "mysql": the locking-read clause
 	// Wait blocks while the migration is throttled; nil never waits.
 	Wait func(context.Context) error
 	// Nice runs after each chunk with the time the chunk took (gh-ost's
@@ -46,7 +49,18 @@ type Config struct {
 	// unique key, instead of recording the skipped rows for proof later
 	// (gh-ost's --panic-on-warnings). Other warnings always fail it.
 	PanicOnWarnings bool
-	Logger          zerolog.Logger
+	// Resume continues an interrupted copy: every chunk up to and including
+	// the key Resume.After (a Watermark of the earlier run) is in the ghost.
+	Resume *Resume
+	Logger zerolog.Logger
+}
+
+// Resume is where an earlier run of the copy stopped.
+type Resume struct {
+	After  string // a Watermark; "" when no chunk was done
+	Done   bool   // every chunk was copied
+	Rows   int64  // rows and chunks copied before, for progress
+	Chunks int64
 }
 
 // Chunk is one key range: (Low, High] on the migration key, or [Low, High]
@@ -64,13 +78,17 @@ type Copier struct {
 	// key. Ranging over the clustered index means a chunk's locking read
 	// takes no secondary-index locks, so a writer changing a unique key
 	// cannot deadlock against the copy.
-	chunk         schema.KeyRange
-	chunkIndex    string
-	key           schema.KeyRange // the migration key, in the original
-	chunkSize     atomic.Int64    // rows per chunk; an operator may change it while copying
-	copied        atomic.Int64
-	chunks        atomic.Int64
-	done          atomic.Bool
+	chunk      schema.KeyRange
+	chunkIndex string
+	key        schema.KeyRange // the migration key, in the original
+	chunkSize  atomic.Int64    // rows per chunk; an operator may change it while copying
+	copied     atomic.Int64
+	chunks     atomic.Int64
+	done       atomic.Bool
+	// watermark is the encoded high key of the last chunk copied: every
+	// chunk up to it is in the ghost (chunks are copied in key order).
+	watermark     atomic.Pointer[string]
+	resumeAfter   []any
 	insertSQL     string // prefix; the WHERE range is appended per shape
 	lockSQL       string
 	sqlMode       string // set on every chunk's session; read once in Run
@@ -95,6 +113,17 @@ func New(cfg Config) (*Copier, error) {
 	c.chunk, c.chunkIndex = key, cfg.Mapping.KeyName
 	if pk, ok := clusteredKey(cfg.Orig); ok {
 		c.chunk, c.chunkIndex = schema.KeyRange{Cols: pk}, "PRIMARY"
+	}
+	if r := cfg.Resume; r != nil {
+		c.copied.Store(r.Rows)
+		c.chunks.Store(r.Chunks)
+		c.done.Store(r.Done)
+		if r.After != "" {
+			if c.resumeAfter, err = c.chunk.DecodeKey(r.After); err != nil {
+				return nil, fmt.Errorf("copier: resume point: %w", err)
+			}
+			c.watermark.Store(&r.After)
+		}
 	}
 	c.lockSQL = "LOCK IN SHARE MODE"
 	if cfg.Flavor == "mysql" {
@@ -129,6 +158,10 @@ func clusteredKey(t *schema.Table) ([]schema.Column, bool) {
 	return cols, len(cols) > 0
 }
 
+func (c *Copier) retryPolicy() dbconn.Policy {
+	return dbconn.Policy{Attempts: c.cfg.Retries, ReconnectWait: c.cfg.ReconnectWait}
+}
+
 // ChunkSize is the current number of rows per chunk.
 func (c *Copier) ChunkSize() int64 { return c.chunkSize.Load() }
 
@@ -150,9 +183,22 @@ func (c *Copier) Chunks() int64 { return c.chunks.Load() }
 // Done reports whether every chunk up to the initial maximum key is copied.
 func (c *Copier) Done() bool { return c.done.Load() }
 
+// Watermark is a resume point for Config.Resume: every row with a key up
+// to it was copied. It is "" before the first chunk is done.
+func (c *Copier) Watermark() string {
+	if w := c.watermark.Load(); w != nil {
+		return *w
+	}
+	return ""
+}
+
 // Run copies every row whose key is at most the table's maximum key at the
-// time Run starts.
+// time Run starts; a resumed copy starts after its watermark.
 func (c *Copier) Run(ctx context.Context) error {
+	if c.done.Load() {
+		c.cfg.Logger.Info().Int64("rows", c.Copied()).Msg("row copy was complete before the resume")
+		return nil
+	}
 	var mode, format string
 	if err := c.cfg.DB.QueryRowContext(ctx, "SELECT @@SESSION.sql_mode, @@SESSION.binlog_format").Scan(&mode, &format); err != nil {
 		return fmt.Errorf("read sql_mode: %w", err)
@@ -174,6 +220,13 @@ func (c *Copier) Run(ctx context.Context) error {
 		return nil
 	}
 	ch := Chunk{Low: lo, First: true}
+	if c.resumeAfter != nil {
+		// Rows at or below the watermark were copied, and every change to
+		// them since reaches the ghost through the binlog replay.
+		ch = Chunk{Low: c.resumeAfter}
+		c.cfg.Logger.Info().Str("after", schema.FormatKey(c.resumeAfter)).Int64("rows_before", c.Copied()).
+			Msg("row copy resumes")
+	}
 	for {
 		if c.cfg.Wait != nil {
 			if err := c.cfg.Wait(ctx); err != nil {
@@ -187,6 +240,9 @@ func (c *Copier) Run(ctx context.Context) error {
 		ch.High = end
 		if err := c.copyChunk(ctx, ch); err != nil {
 			return err
+		}
+		if w, err := schema.EncodeKey(end); err == nil {
+			c.watermark.Store(&w)
 		}
 		c.chunks.Add(1)
 		if last {
@@ -236,7 +292,7 @@ func (c *Copier) copyChunk(ctx context.Context, ch Chunk) error {
 	var inserted int64
 	var warnings []warning
 	var lastErr error
-	err := dbconn.Retry(ctx, c.cfg.Retries, func(ctx context.Context) (err error) {
+	err := dbconn.Retry(ctx, c.retryPolicy(), func(ctx context.Context) (err error) {
 		if lastErr != nil && c.cfg.OnRetry != nil {
 			c.cfg.OnRetry(lastErr)
 		}
@@ -446,7 +502,7 @@ func (c *Copier) Recopy(ctx context.Context, low, high []any) (int64, error) {
 	desc := fmt.Sprintf("(%s .. %s]", schema.FormatKey(low), schema.FormatKey(high))
 	var written int64
 	var warnings []warning
-	err := dbconn.Retry(ctx, c.cfg.Retries, func(ctx context.Context) error {
+	err := dbconn.Retry(ctx, c.retryPolicy(), func(ctx context.Context) error {
 		conn, err := c.cfg.DB.Conn(ctx)
 		if err != nil {
 			return err

@@ -4,8 +4,11 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
+	"syscall"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -42,37 +45,81 @@ func ErrorNumber(err error) uint16 {
 }
 
 // IsRetryable reports whether running the same work again may succeed:
-// lock waits, deadlocks, lost or killed connections and a server that is
-// briefly read-only. A cancelled context is never retryable.
+// lock waits, deadlocks, lost or killed connections, a server that is
+// restarting or unreachable, and one that is briefly read-only. A cancelled
+// context is never retryable.
 func IsRetryable(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
 	switch ErrorNumber(err) {
-	case ErLockWaitTimeout, ErLockDeadlock, ErOptionPreventsStmt, ErServerShutdown,
-		ErConnKilled, ErQueryInterrupted, CrServerGone, CrServerLost:
+	case ErLockWaitTimeout, ErLockDeadlock, ErQueryInterrupted:
 		return true
 	}
+	return IsConnectionError(err)
+}
+
+// IsConnectionError reports whether err says the server could not be used
+// at all (rather than refusing the statement): the connection was lost or
+// killed, the server is shutting down, restarting, unreachable, or
+// read-only while a failover promotes another. Such an outage lasts as
+// long as it lasts, so it is waited out by time, not by counting attempts.
+func IsConnectionError(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	switch ErrorNumber(err) {
+	case ErOptionPreventsStmt, ErServerShutdown, ErConnKilled, CrServerGone, CrServerLost:
+		return true
+	case 0:
+	default:
+		return false // the server answered: it is there
+	}
+	var netErr *net.OpError
 	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn) ||
-		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &netErr) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// Policy bounds Retry. Attempts counts failures of the work itself (lock
+// waits, deadlocks); while the server cannot be reached at all the attempts
+// are not counted, and the outage is waited out for up to ReconnectWait.
+type Policy struct {
+	Attempts      int
+	ReconnectWait time.Duration
 }
 
 // Retry runs fn until it succeeds, fails with an error that is not
-// retryable, or has run attempts times (at least once). Back-off grows from
-// 50ms and is capped at 5s, jittered so parallel workers do not retry in
+// retryable, has failed p.Attempts times (at least once), or the server has
+// been unreachable for longer than p.ReconnectWait. Back-off grows from 50ms
+// and is capped at 5s, jittered so parallel workers do not retry in
 // lockstep into the same lock.
-func Retry(ctx context.Context, attempts int, fn func(context.Context) error) error {
-	if attempts < 1 {
-		attempts = 1
-	}
+func Retry(ctx context.Context, p Policy, fn func(context.Context) error) error {
+	attempts := max(p.Attempts, 1)
 	wait := 50 * time.Millisecond
-	var err error
-	for i := 0; i < attempts; i++ {
-		if err = fn(ctx); err == nil || !IsRetryable(err) {
+	var down time.Time // when the current outage began
+	for failed := 0; ; {
+		err := fn(ctx)
+		if err == nil || !IsRetryable(err) {
 			return err
 		}
-		if i == attempts-1 {
-			break
+		if IsConnectionError(err) {
+			if down.IsZero() {
+				down = time.Now()
+			}
+			if time.Since(down) >= p.ReconnectWait {
+				if p.ReconnectWait > 0 {
+					return fmt.Errorf("server unreachable for %s: %w", p.ReconnectWait.Round(time.Second), err)
+				}
+				if failed++; failed >= attempts {
+					return err
+				}
+			}
+		} else {
+			down = time.Time{}
+			if failed++; failed >= attempts {
+				return err
+			}
 		}
 		d := wait/2 + rand.N(wait/2+1)
 		select {
@@ -82,5 +129,4 @@ func Retry(ctx context.Context, attempts int, fn func(context.Context) error) er
 		}
 		wait = min(wait*2, 5*time.Second)
 	}
-	return err
 }

@@ -126,4 +126,17 @@ type Config struct {
 
 	// StatusInterval is how often the status line is logged.
 	StatusInterval time.Duration
+
+	// Checkpoint records progress in _<t>_ghk every CheckpointInterval (0:
+	// 300s), and when the run stops early, so that Resume can continue it.
+	// Resume continues the interrupted migration the checkpoint describes
+	// instead of starting over; it implies Checkpoint.
+	Checkpoint         bool
+	CheckpointInterval time.Duration
+	Resume             bool
+
+	// MaxReconnectWait bounds how long the migration waits for a server it
+	// lost (restart, failover, network) before it stops with a resumable
+	// checkpoint (0: 5 minutes).
+	MaxReconnectWait time.Duration
 }

@@ -58,12 +58,14 @@ func (m *migrator) cutOver(ctx context.Context) error {
 		if err == nil {
 			// The apply loop stays held: the ghost is now the original, and
 			// nothing may be applied to it under its old name.
+			m.swapped = true
 			m.report.CutOverStall = res.Stall
 			m.report.OldTable = m.names.old
 			m.log.Info().Int("attempt", attempt).Dur("writer_stall", res.Stall).Msg("tables swapped")
 			break
 		}
 		if res.Swapped {
+			m.swapped = true
 			// The rename ran although the attempt could not confirm every
 			// step; the ghost is now the original, so the applier stays held.
 			return fmt.Errorf("the tables were swapped, but the cut-over lost its lock connection before it could confirm the rename ran first; rows written during the swap may be in %s instead of %s: compare them before dropping %s: %w",
@@ -180,12 +182,14 @@ func (m *migrator) cleanup(ctx context.Context) error {
 	cctx, cancel := cleanupContext()
 	defer cancel()
 	var errs []error
-	errs = append(errs, m.dropTable(cctx, m.names.changelog))
+	errs = append(errs, m.dropTable(cctx, m.names.changelog), m.dropTable(cctx, m.names.checkpoint))
 	if m.cfg.OkToDropTable && !m.cfg.TestOnReplica {
 		errs = append(errs, m.dropTable(cctx, m.names.old))
 		m.report.OldTable = ""
 	}
-	m.report.RowsCopied = m.copier.Copied()
+	if m.copier != nil {
+		m.report.RowsCopied = m.copier.Copied()
+	}
 	m.report.ChangesApplied = m.applied.Load()
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("cleanup after a successful swap: %w", err)

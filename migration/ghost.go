@@ -19,7 +19,7 @@ import (
 // tableNames are the tables a migration creates, named as gh-ost names them
 // so gh-ost tooling and harnesses keep working.
 type tableNames struct {
-	original, ghost, changelog, old string
+	original, ghost, changelog, old, checkpoint string
 }
 
 func namesFor(table string, timestampOld bool, now time.Time) tableNames {
@@ -28,7 +28,7 @@ func namesFor(table string, timestampOld bool, now time.Time) tableNames {
 		oldSuffix = "_" + now.UTC().Format("20060102150405") + "_del"
 	}
 	return tableNames{original: table, ghost: helperName(table, "_gho"), changelog: helperName(table, "_ghc"),
-		old: helperName(table, oldSuffix)}
+		old: helperName(table, oldSuffix), checkpoint: helperName(table, "_ghk")}
 }
 
 // maxTableName is MySQL's identifier limit, in characters.
@@ -66,13 +66,27 @@ func (m *migrator) dropTable(ctx context.Context, name string) error {
 	return nil
 }
 
-// checkLeftovers refuses to overwrite tables of an earlier run unless told to.
+// checkLeftovers refuses to overwrite tables of an earlier run unless told
+// to. A resumed run owns them instead (prepareResume checks them).
 func (m *migrator) checkLeftovers(ctx context.Context) error {
+	if m.cfg.Resume {
+		return nil
+	}
+	resumable, err := m.tableExists(ctx, m.names.checkpoint)
+	if err != nil {
+		return err
+	}
+	hint := ""
+	if resumable {
+		hint = "; an interrupted migration left a checkpoint: continue it with --resume"
+	}
 	leftovers := []struct {
 		name, flag string
 		drop       bool
 	}{
 		{m.names.ghost, "--initially-drop-ghost-table", m.cfg.InitiallyDropGhostTable},
+		// A checkpoint belongs to its ghost: dropping one drops both.
+		{m.names.checkpoint, "--initially-drop-ghost-table", m.cfg.InitiallyDropGhostTable},
 		{m.names.old, "--initially-drop-old-table", m.cfg.InitiallyDropOldTable},
 	}
 	for _, l := range leftovers {
@@ -84,7 +98,7 @@ func (m *migrator) checkLeftovers(ctx context.Context) error {
 			continue
 		}
 		if !l.drop {
-			return refuse("table %s.%s already exists (left by an earlier run?); drop it or pass %s", m.cfg.Database, l.name, l.flag)
+			return refuse("table %s.%s already exists (left by an earlier run?); drop it or pass %s%s", m.cfg.Database, l.name, l.flag, hint)
 		}
 		if !m.cfg.Execute {
 			m.log.Info().Str("table", l.name).Msg("dry run: would drop leftover table")
@@ -136,25 +150,34 @@ func (m *migrator) createGhost(ctx context.Context) error {
 	if err := m.keepAutoIncrement(ctx, conn, ghost); err != nil {
 		return fail(err)
 	}
+	if err := m.analyseGhost(ctx, ghost); err != nil {
+		return fail(err)
+	}
+	if !m.cfg.Execute {
+		m.names.ghost = ghost
+	}
+	return nil
+}
+
+// analyseGhost loads the ghost's definition and works out what the two
+// tables share and which key the migration walks.
+func (m *migrator) analyseGhost(ctx context.Context, ghost string) error {
 	g, err := schema.LoadTable(ctx, m.write, m.cfg.Database, ghost)
 	if err != nil {
-		return fail(fmt.Errorf("load ghost table: %w", err))
+		return fmt.Errorf("load ghost table: %w", err)
 	}
 	m.ghost = g
 	mp, err := schema.Map(m.orig, g, m.alter, schema.MapOptions{ApproveRenamed: m.cfg.ApproveRenamedColumns,
 		SkipRenamed: m.cfg.SkipRenamedColumns, AllowNullableKey: m.cfg.AllowNullableUniqueKey})
 	if err != nil {
-		return fail(refuse("%v", err))
+		return refuse("%v", err)
 	}
 	m.mapping = mp
 	if err := m.checkNullableKey(ctx); err != nil {
-		return fail(err)
+		return err
 	}
 	m.log.Info().Strs("shared_columns", mp.OrigColumns).Str("key", mp.KeyName).Strs("key_columns", mp.KeyOrig).
 		Strs("dropped", m.alter.Dropped).Strs("added", m.alter.Added).Msg("ALTER analysed")
-	if !m.cfg.Execute {
-		m.names.ghost = ghost
-	}
 	return nil
 }
 
@@ -272,19 +295,19 @@ func (m *migrator) heartbeat(ctx context.Context) error {
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
-	failures := 0
+	var down outage
 	for {
 		err := m.writeChangelog(ctx, m.write, hintHeartbeat, time.Now().UTC().Format(time.RFC3339Nano))
 		switch {
 		case err == nil:
-			failures = 0
+			down.ok()
 		case ctx.Err() != nil:
 			return ctx.Err()
-		default:
-			failures++
-			if failures >= 50 {
-				return err
-			}
+		case !down.failed(m.maxReconnectWait()):
+			return fmt.Errorf("no heartbeat written for --max-reconnect-wait=%s: %w", m.maxReconnectWait(), err)
+		case down.reportDue():
+			// Lag is measured from these writes, so while they fail the
+			// replicas look ever further behind and the migration pauses.
 			m.log.Warn().Err(err).Msg("heartbeat write failed")
 		}
 		select {
@@ -333,8 +356,9 @@ func (m *migrator) newWorkers() error {
 	var err error
 	m.applier, err = applier.New(applier.Config{
 		DB: m.write, Database: m.cfg.Database, Ghost: m.names.ghost, Orig: m.orig, Mapping: m.mapping,
-		BatchSize: int(m.cfg.DMLBatchSize), Retries: int(m.cfg.DefaultRetries), SkipStrictMode: m.cfg.SkipStrictMode,
-		Logger: m.base,
+		BatchSize: int(m.cfg.DMLBatchSize), Retries: int(m.cfg.DefaultRetries), ReconnectWait: m.maxReconnectWait(),
+		SkipStrictMode: m.cfg.SkipStrictMode,
+		Logger:         m.base,
 	})
 	if err != nil {
 		return fmt.Errorf("applier: %w", err)
@@ -342,12 +366,13 @@ func (m *migrator) newWorkers() error {
 	m.copier, err = copier.New(copier.Config{
 		DB: m.write, Database: m.cfg.Database, Original: m.cfg.Table, Ghost: m.names.ghost,
 		Orig: m.orig, Mapping: m.mapping, ChunkSize: m.cfg.ChunkSize, Retries: int(m.cfg.DefaultRetries),
-		Flavor: m.flavor, Wait: m.throttle.Wait, Nice: m.throttle.Nice, OnConflict: m.suspects.add, SkipStrictMode: m.cfg.SkipStrictMode,
+		ReconnectWait: m.maxReconnectWait(),
+		Flavor:        m.flavor, Wait: m.throttle.Wait, Nice: m.throttle.Nice, OnConflict: m.suspects.add, SkipStrictMode: m.cfg.SkipStrictMode,
 		OnRetry: func(err error) {
 			m.notify(context.Background(), hooks.OnBatchCopyRetry, hooks.Vars{hooks.VarLastBatchCopyError: err.Error()})
 		},
-		PanicOnWarnings: m.cfg.PanicOnWarnings,
-		Logger:          m.base.With().Str("component", "copier").Logger(),
+		PanicOnWarnings: m.cfg.PanicOnWarnings, Resume: m.resumeCopy(),
+		Logger: m.base.With().Str("component", "copier").Logger(),
 	})
 	if err != nil {
 		return fmt.Errorf("copier: %w", err)

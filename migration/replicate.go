@@ -20,6 +20,10 @@ import (
 // flushes everything before it and then signals whoever wrote it.
 func (m *migrator) applyLoop(ctx context.Context, in <-chan binlog.Txn) error {
 	var pending []binlog.RowChange
+	// seen is the end of the last transaction handed to pending in full.
+	// lastApplied moves to it only once nothing is pending, so it never
+	// runs ahead of what the ghost holds: a checkpoint may resume there.
+	var seen binlog.Position
 	flush := func() error {
 		if len(pending) == 0 {
 			return nil
@@ -40,6 +44,9 @@ func (m *migrator) applyLoop(ctx context.Context, in <-chan binlog.Txn) error {
 		}
 		m.applied.Add(int64(len(pending)))
 		pending = pending[:0]
+		if seen.File != "" {
+			m.lastApplied.Store(seen)
+		}
 		return nil
 	}
 	for {
@@ -51,7 +58,7 @@ func (m *migrator) applyLoop(ctx context.Context, in <-chan binlog.Txn) error {
 		}
 		for more := true; more; {
 			if m.isDrift(txn) {
-				return fmt.Errorf("the original table's definition changed during the migration (a statement on %v in the binlog at %s); the migration cannot continue: the original is untouched, start again", txn.DDLTables, txn.End)
+				return fmt.Errorf("the original table's definition changed during the migration (%s on %v in the binlog at %s); the migration cannot continue and nothing was swapped: the original is untouched, start again once no one alters it", describeStatement(txn.DDL), txn.DDLTables, txn.End)
 			}
 			for _, ch := range txn.Changes {
 				if strings.EqualFold(ch.Table, m.cfg.Table) {
@@ -71,7 +78,10 @@ func (m *migrator) applyLoop(ctx context.Context, in <-chan binlog.Txn) error {
 					}
 				}
 			}
-			m.lastApplied.Store(txn.End)
+			seen = txn.End
+			if len(pending) == 0 {
+				m.lastApplied.Store(seen)
+			}
 			if len(pending) >= int(m.dmlBatch.Load()) {
 				if err := flush(); err != nil {
 					return err
@@ -122,6 +132,26 @@ func (m *migrator) isDrift(txn binlog.Txn) bool {
 		}
 	}
 	return false
+}
+
+// describeStatement names a statement that changed the original. Schema
+// statements are quoted (up to 200 bytes): they hold definitions, not rows.
+// Anything else (DML logged as text) is named by its first word only, as
+// it may carry row values.
+func describeStatement(stmt string) string {
+	f := strings.Fields(stmt[:min(len(stmt), 400)])
+	if len(f) == 0 {
+		return "a statement"
+	}
+	switch strings.ToUpper(f[0]) {
+	case "ALTER", "CREATE", "DROP", "RENAME", "TRUNCATE":
+		q := strings.Join(f, " ")
+		if len(q) > 200 {
+			q = q[:200] + "…"
+		}
+		return strconv.Quote(q)
+	}
+	return "a statement logged as text (" + strings.ToUpper(f[0]) + ")"
 }
 
 // barrierToken reads a barrier marker from a changelog row change.

@@ -74,6 +74,14 @@ type migrator struct {
 	copyStarted  atomic.Value // time.Time
 	copyTook     atomic.Int64 // the copy's duration once done, for hooks read elsewhere
 
+	// Checkpoints: the tables' fingerprints, the checkpoint a resumed run
+	// continues from (nil for a new one), whether the checkpoint table is
+	// there to write to, and whether the swap happened (nothing to resume).
+	origPrint, ghostPrint string
+	resume                *checkpoint
+	checkpointReady       bool
+	swapped               bool
+
 	report Report
 }
 
@@ -106,6 +114,9 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger) (Report, error) {
 	defer m.close()
 	err := m.run(ctx)
 	m.report.Duration = time.Since(m.started)
+	if err != nil {
+		m.finalCheckpoint(err)
+	}
 	if err != nil && m.cfg.Execute {
 		// gh-ost's on-failure hook runs even when the run was interrupted.
 		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
@@ -129,7 +140,20 @@ func (m *migrator) run(ctx context.Context) error {
 	if err := m.gate(ctx, hooks.OnValidated); err != nil {
 		return err
 	}
-	if err := m.createGhost(ctx); err != nil {
+	if m.cfg.Resume {
+		swapped, err := m.prepareResume(ctx)
+		switch {
+		case err != nil:
+			return err
+		case !m.cfg.Execute:
+			m.report.DryRun = true
+			m.log.Info().Bool("dry_run", true).Bool("already_swapped", swapped).
+				Msg("dry run: the interrupted migration can be resumed from its checkpoint; add --execute to resume it")
+			return nil
+		case swapped:
+			return m.finishSwapped(ctx)
+		}
+	} else if err := m.createGhost(ctx); err != nil {
 		return err
 	}
 	if !m.cfg.Execute {
@@ -144,8 +168,18 @@ func (m *migrator) run(ctx context.Context) error {
 	if m.cfg.SkipChecksum {
 		m.log.Warn().Msg("--checksum=false: the ghost table will be swapped in WITHOUT verifying that it holds the original's rows")
 	}
-	if err := m.createChangelog(ctx); err != nil {
-		return err
+	if m.resume == nil {
+		if err := m.createChangelog(ctx); err != nil {
+			return err
+		}
+	}
+	if m.checkpointing() {
+		if m.resume == nil {
+			if err := m.createCheckpointTable(ctx); err != nil {
+				return err
+			}
+		}
+		m.checkpointReady = true
 	}
 	if err := m.copyApplyAndSwap(ctx); err != nil {
 		return err
@@ -188,12 +222,24 @@ func (m *migrator) preflight(ctx context.Context) error {
 // status run in the background while the foreground copies, catches up and
 // swaps. When the foreground ends, the background is stopped.
 func (m *migrator) copyApplyAndSwap(ctx context.Context) error {
-	start, err := binlog.CurrentPosition(ctx, m.inspect, m.flavor)
+	start, err := m.startPosition(ctx)
 	if err != nil {
-		return fmt.Errorf("read binlog position: %w", err)
+		return err
 	}
 	if err := m.newWorkers(); err != nil {
 		return err
+	}
+	// Nothing is applied yet, and nothing needs to be: every change before
+	// start is in the rows the copy has yet to read.
+	m.lastApplied.Store(start)
+	m.phase.Store("copy")
+	if m.copier.Done() {
+		m.phase.Store("catch-up")
+	}
+	if m.checkpointReady {
+		if err := m.writeCheckpoint(ctx); err != nil {
+			return err
+		}
 	}
 	if err := m.throttle.Prime(ctx); err != nil {
 		return err
@@ -217,7 +263,7 @@ func (m *migrator) copyApplyAndSwap(ctx context.Context) error {
 	}
 	txns := make(chan binlog.Txn, 1024)
 	m.backlog = func() int { return len(txns) }
-	background("binlog stream", func(ctx context.Context) error { return m.streamer.Run(ctx, start, txns) })
+	background("binlog stream", func(ctx context.Context) error { return m.stream(ctx, start, txns) })
 	background("apply", func(ctx context.Context) error { return m.applyLoop(ctx, txns) })
 	background("heartbeat", m.heartbeat)
 	background("status", m.statusLoop)
@@ -226,6 +272,10 @@ func (m *migrator) copyApplyAndSwap(ctx context.Context) error {
 	if m.control != nil {
 		background("interactive socket", m.control.Serve)
 	}
+	if m.checkpointReady {
+		background("checkpoint", m.checkpointLoop)
+	}
+	background("migration lock", m.keepMigrationLock)
 	if m.cfg.ExactRowCount {
 		count := func(ctx context.Context) error { return m.countRows(ctx) }
 		if m.cfg.ConcurrentRowCnt {
@@ -261,6 +311,12 @@ func (m *migrator) foreground(ctx context.Context) error {
 	}
 	m.report.CopyDuration = time.Since(began)
 	m.copyTook.Store(int64(m.report.CopyDuration))
+	if m.checkpointReady {
+		// A crash after this point need not copy again.
+		if err := m.writeCheckpoint(ctx); err != nil {
+			m.log.Warn().Err(err).Msg("checkpoint after the copy not written")
+		}
+	}
 	if err := m.gate(ctx, hooks.OnRowCopyComplete); err != nil {
 		return err
 	}
@@ -282,6 +338,20 @@ func (m *migrator) foreground(ctx context.Context) error {
 	}
 	m.phase.Store("cut-over")
 	return m.cutOver(ctx)
+}
+
+// startPosition is where the binlog stream starts: the server's current
+// position for a new run, the checkpoint's for a resumed one.
+func (m *migrator) startPosition(ctx context.Context) (binlog.Position, error) {
+	if m.resume != nil {
+		m.applied.Store(m.resume.Applied)
+		return m.resume.Pos, nil
+	}
+	start, err := binlog.CurrentPosition(ctx, m.inspect, m.flavor)
+	if err != nil {
+		return binlog.Position{}, fmt.Errorf("read binlog position: %w", err)
+	}
+	return start, nil
 }
 
 // close releases connections. Errors here change nothing for the caller.

@@ -70,6 +70,7 @@ type Server struct {
 	waitErr error         // valid after exited is closed
 
 	admin *sql.DB
+	extra []string // the mariadbd arguments it was started with, for Restart
 
 	// follower is the replica of this server, if any, so NewDatabase can hand
 	// out a database that already exists on the replica too.
@@ -226,6 +227,7 @@ func (s *Server) args(extra []string) []string {
 // The port is picked by the kernel and released before mariadbd binds it, so
 // another process can steal it in between; that case is retried on a new port.
 func (s *Server) start(ctx context.Context, bin binaries, extra []string) error {
+	s.extra = extra
 	var lastErr error
 	for attempt := 1; attempt <= bindAttempts; attempt++ {
 		port, err := pickPort()

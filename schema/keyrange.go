@@ -2,6 +2,7 @@ package schema
 
 import (
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -222,4 +223,48 @@ func isTemporalType(dataType string) bool {
 		return true
 	}
 	return false
+}
+
+// EncodeKey renders a key read by Scan as text that DecodeKey turns back
+// into the same values: each column's bytes as the server sent them, hex
+// encoded, so binary keys and any collation survive a round trip through a
+// checkpoint table.
+func EncodeKey(k []any) (string, error) {
+	parts := make([]string, len(k))
+	for i, v := range k {
+		var raw []byte
+		switch v := v.(type) {
+		case int64:
+			raw = strconv.AppendInt(nil, v, 10)
+		case uint64:
+			raw = strconv.AppendUint(nil, v, 10)
+		case string:
+			raw = []byte(v)
+		case []byte:
+			raw = v
+		default:
+			return "", fmt.Errorf("encode key: column %d has unexpected type %T", i+1, v)
+		}
+		parts[i] = hex.EncodeToString(raw)
+	}
+	return strings.Join(parts, ","), nil
+}
+
+// DecodeKey is EncodeKey's inverse for a key over k's columns.
+func (k KeyRange) DecodeKey(s string) ([]any, error) {
+	parts := strings.Split(s, ",")
+	if len(parts) != len(k.Cols) {
+		return nil, fmt.Errorf("decode key: %d values for %d key columns", len(parts), len(k.Cols))
+	}
+	out := make([]any, len(parts))
+	for i, p := range parts {
+		raw, err := hex.DecodeString(p)
+		if err != nil {
+			return nil, fmt.Errorf("decode key column %s: %w", k.Cols[i].Name, err)
+		}
+		if out[i], err = keyValue(k.Cols[i], raw); err != nil {
+			return nil, fmt.Errorf("decode key column %s: %w", k.Cols[i].Name, err)
+		}
+	}
+	return out, nil
 }

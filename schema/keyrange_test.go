@@ -113,3 +113,31 @@ func TestOpenBoundsAndQualifiedColumns(t *testing.T) {
 		t.Errorf("in: %s %v", got, args)
 	}
 }
+
+func TestEncodedKeysDecodeToTheSameValues(t *testing.T) {
+	k := KeyRange{Cols: []Column{
+		{Name: "u", DataType: "bigint", Unsigned: true},
+		{Name: "i", DataType: "int"},
+		{Name: "s", DataType: "varchar", Charset: "utf8mb4"},
+		{Name: "b", DataType: "varbinary"},
+		{Name: "e", DataType: "varbinary"},
+	}}
+	key := []any{uint64(18446744073709551615), int64(-7), "a,b é", []byte("\x00,\xff"), []byte{}}
+	s, err := EncodeKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := k.DecodeKey(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, key) {
+		t.Fatalf("round trip = %#v, want %#v", got, key)
+	}
+	if _, err := k.DecodeKey("01"); err == nil {
+		t.Fatal("a key with too few values decoded")
+	}
+	if _, err := EncodeKey([]any{1.5}); err == nil {
+		t.Fatal("a float key encoded")
+	}
+}

@@ -99,6 +99,10 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 		ChecksumThreads:         o.checksumThreads,
 		ChecksumInterval:        o.checksumInterval,
 		PostponeCutOverFlagFile: o.postponeCutOverFlagFile,
+		Checkpoint:              o.checkpoint || o.resume,
+		CheckpointInterval:      time.Duration(o.checkpointSeconds) * time.Second,
+		Resume:                  o.resume,
+		MaxReconnectWait:        o.maxReconnectWait,
 
 		CutOverExponentialBackoff:     o.cutOverExponentialBackoff,
 		ExponentialBackoffMaxInterval: time.Duration(o.backoffMaxIntervalSeconds) * time.Second,
@@ -169,6 +173,12 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 	}
 	if o.checksumThreads < minChecksumThreads || o.checksumThreads > maxChecksumThreads {
 		problem("--checksum-threads=%d: give %d to %d", o.checksumThreads, minChecksumThreads, maxChecksumThreads)
+	}
+	if o.checkpointSeconds < 1 {
+		problem("--checkpoint-seconds=%d: give at least 1 second", o.checkpointSeconds)
+	}
+	if o.maxReconnectWait < time.Second {
+		problem("--max-reconnect-wait=%s: give at least 1s, e.g. 5m", o.maxReconnectWait)
 	}
 	if o.checksumInterval <= 0 {
 		problem("--checksum-interval=%s: give a positive duration, e.g. 1h or 10m", o.checksumInterval)

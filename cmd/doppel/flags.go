@@ -95,6 +95,11 @@ type options struct {
 	checksumInterval        time.Duration
 	postponeCutOverFlagFile string
 
+	checkpoint        bool
+	checkpointSeconds int64
+	resume            bool
+	maxReconnectWait  time.Duration
+
 	verbose bool
 	debug   bool
 	quiet   bool
@@ -140,9 +145,6 @@ var notImplemented = []pendingFlag{
 	{"allow-setup-metadata-lock-instruments", false, "enable performance_schema's metadata lock instrument for the cut-over check"},
 	{"binlogsyncer-max-reconnect-attempts", int(0), "binlog reconnect attempts before giving up (0: no limit)"},
 	{"skip-port-validation", false, "do not check that the server listens on the configured port"},
-	{"checkpoint", false, "record progress so an interrupted migration can be resumed"},
-	{"checkpoint-seconds", int64(300), "seconds between checkpoints"},
-	{"resume", false, "resume an interrupted migration from its last checkpoint"},
 	{"revert", false, "swap back to the table saved by an earlier migration"},
 	{"old-table", "", "with --revert, the table to swap back in"},
 	{"statsd-addr", "", "StatsD address to send metrics to"},
@@ -152,7 +154,7 @@ var notImplemented = []pendingFlag{
 }
 
 // ownFlags are doppel's flags that gh-ost does not have; all others are gh-ost's.
-var ownFlags = []string{"checksum", "checksum-threads", "checksum-interval", "serve-tcp-address"}
+var ownFlags = []string{"checksum", "checksum-threads", "checksum-interval", "serve-tcp-address", "max-reconnect-wait"}
 
 // defineFlags registers every gh-ost flag on a new FlagSet: the implemented
 // ones bound to o, the pending ones to values nobody reads. Usage and error
@@ -245,6 +247,11 @@ func defineFlags(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.checksum, "checksum", true, "compare the new table with the original at one consistent point before the swap, repairing differing chunks; =false swaps unverified")
 	fs.IntVar(&o.checksumThreads, "checksum-threads", 4, fmt.Sprintf("chunks the checksum hashes at once (%d..%d)", minChecksumThreads, maxChecksumThreads))
 	fs.DurationVar(&o.checksumInterval, "checksum-interval", time.Hour, "while the cut-over is postponed, compare the tables in full again this often")
+
+	fs.BoolVar(&o.checkpoint, "checkpoint", false, "record progress in the _<table>_ghk table, so an interrupted migration can be continued with --resume")
+	fs.Int64Var(&o.checkpointSeconds, "checkpoint-seconds", 300, "seconds between checkpoints (a checkpoint is also written when the copy ends and when doppel stops early)")
+	fs.BoolVar(&o.resume, "resume", false, "continue the interrupted migration of this table from its checkpoint, with the same --alter; implies --checkpoint")
+	fs.DurationVar(&o.maxReconnectWait, "max-reconnect-wait", 5*time.Minute, "how long to wait for a server that went away (restart, failover) before stopping; with --checkpoint the migration can then be resumed")
 
 	fs.BoolVar(&o.verbose, "verbose", false, "log progress (info level; the default)")
 	fs.BoolVar(&o.debug, "debug", false, "log debug detail")

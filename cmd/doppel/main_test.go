@@ -158,6 +158,7 @@ var implementedFlags = []string{
 	"cut-over-exponential-backoff", "exponential-backoff-max-interval",
 	// doppel's own
 	"checksum", "checksum-threads", "checksum-interval", "serve-tcp-address",
+	"checkpoint", "checkpoint-seconds", "resume", "max-reconnect-wait",
 }
 
 // handledInCmd are implemented flags that shape doppel's own behaviour rather
@@ -224,6 +225,10 @@ var configFieldCases = []struct {
 	{"checksum", "--checksum=false", func(c migration.Config) any { return c.SkipChecksum }, true},
 	{"checksum-threads", "--checksum-threads=8", func(c migration.Config) any { return c.ChecksumThreads }, 8},
 	{"checksum-interval", "--checksum-interval=10m", func(c migration.Config) any { return c.ChecksumInterval }, 10 * time.Minute},
+	{"checkpoint", "--checkpoint", func(c migration.Config) any { return c.Checkpoint }, true},
+	{"checkpoint-seconds", "--checkpoint-seconds=30", func(c migration.Config) any { return c.CheckpointInterval }, 30 * time.Second},
+	{"resume", "--resume", func(c migration.Config) any { return [2]bool{c.Resume, c.Checkpoint} }, [2]bool{true, true}},
+	{"max-reconnect-wait", "--max-reconnect-wait=90s", func(c migration.Config) any { return c.MaxReconnectWait }, 90 * time.Second},
 	{"max-lag-millis", "--max-lag-millis=800", func(c migration.Config) any { return c.MaxLag }, 800 * time.Millisecond},
 	{"throttle-control-replicas", "--throttle-control-replicas=r1,r2:3307", func(c migration.Config) any { return c.ThrottleControlReplicas }, "r1,r2:3307"},
 	{"throttle-query", "--throttle-query=select 1", func(c migration.Config) any { return c.ThrottleQuery }, "select 1"},
@@ -322,6 +327,8 @@ func TestDefaultsBecomeTheDefaultConfig(t *testing.T) {
 		StorageEngine:      "innodb",
 		ChecksumThreads:    4,
 		ChecksumInterval:   time.Hour,
+		CheckpointInterval: 300 * time.Second,
+		MaxReconnectWait:   5 * time.Minute,
 
 		MaxLag:                     1500 * time.Millisecond,
 		HeartbeatInterval:          100 * time.Millisecond,
@@ -403,11 +410,11 @@ func TestPendingBoolFlagIsRefusedInEveryForm(t *testing.T) {
 
 func TestAllRefusedFlagsAreNamedAtOnce(t *testing.T) {
 	t.Parallel()
-	out := harness{}.run(t, withRequired("--checkpoint", "--attempt-instant-ddl", "--ssl")...)
+	out := harness{}.run(t, withRequired("--revert", "--tungsten", "--aliyun-rds")...)
 	if out.code != exitUsage {
 		t.Fatalf("exit code %d, want %d", out.code, exitUsage)
 	}
-	for _, name := range []string{"--checkpoint", "--attempt-instant-ddl", "--ssl"} {
+	for _, name := range []string{"--revert", "--tungsten", "--aliyun-rds"} {
 		if !strings.Contains(out.stderr, name+" is not implemented yet") {
 			t.Errorf("stderr does not name %s:\n%s", name, out.stderr)
 		}

@@ -1,0 +1,89 @@
+package faults
+
+import (
+	"math/rand/v2"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/doppel-dev/doppel/sandbox"
+)
+
+// kill is one interruption: wait for a log line, then a random delay, then
+// the signal.
+type kill struct {
+	phase string // what the run is doing when it is killed
+	after string // log line to wait for
+	nth   int    // its occurrence
+	upTo  time.Duration
+	sig   syscall.Signal
+}
+
+// TestKilledRunsResume kills doppel ten times at random moments across the
+// copy, the apply catch-up and the checksum (and once stops it with SIGTERM),
+// each time resuming with --resume, while writers keep changing the table.
+// The migration that finally swaps must equal the reference row by row.
+func TestKilledRunsResume(t *testing.T) {
+	c := sandbox.Shared(t)
+	tg := newTarget(t, c.Primary, 100000)
+	w := tg.writers(300)
+	if err := os.WriteFile(tg.flagFile, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	seed := uint64(time.Now().UnixNano())
+	rnd := rand.New(rand.NewPCG(seed, 7))
+	t.Logf("random seed %d", seed)
+
+	// The second checkpoint of a run is the first one written while it
+	// copies: killing after it makes every run leave progress behind.
+	const copying = `"message":"checkpoint written"`
+	kills := []kill{
+		{"copy", copying, 2, time.Second, syscall.SIGKILL},
+		{"copy", copying, 2, time.Second, syscall.SIGTERM},
+		{"copy", copying, 2, time.Second, syscall.SIGKILL},
+		{"copy", copying, 2, time.Second, syscall.SIGKILL},
+		{"catch-up", "row copy complete", 1, 30 * time.Millisecond, syscall.SIGKILL},
+		{"catch-up", "row copy was complete", 1, 30 * time.Millisecond, syscall.SIGKILL},
+		{"apply (postponed)", "cut-over postponed while the flag file exists", 1, time.Second, syscall.SIGKILL},
+		{"checksum", "checksum snapshot open", 1, 40 * time.Millisecond, syscall.SIGKILL},
+		{"checksum", "checksum snapshot open", 2, 40 * time.Millisecond, syscall.SIGKILL},
+		{"checksum", "checksum snapshot open", 1, 40 * time.Millisecond, syscall.SIGKILL},
+	}
+	for i, k := range kills {
+		args := tg.args()
+		if i > 0 {
+			args = tg.args("--resume")
+		}
+		p := tg.run(args...)
+		if !p.waitForN(k.after, k.nth, 3*time.Minute) {
+			t.Fatalf("kill %d (%s): never saw %q; log tail:\n%s", i+1, k.phase, k.after, p.tail(40))
+		}
+		time.Sleep(time.Duration(rnd.Int64N(int64(k.upTo))))
+		copied := p.saw("row copy complete") || p.saw("row copy was complete")
+		p.signal(k.sig)
+		code := p.wait(2 * time.Minute)
+		if i > 0 && !p.saw("resuming from checkpoint") {
+			t.Fatalf("run %d did not resume from the checkpoint; log tail:\n%s", i+1, p.tail(40))
+		}
+		if k.sig == syscall.SIGTERM {
+			if code != 1 || !p.saw("--resume") {
+				t.Fatalf("SIGTERM: exit code %d, want 1 and a message naming --resume; log tail:\n%s", code, p.tail(20))
+			}
+		}
+		phase, rows, done, err := tg.checkpointRow()
+		if err != nil {
+			t.Fatalf("after kill %d: read checkpoint: %v", i+1, err)
+		}
+		if k.phase == "copy" && copied {
+			t.Logf("kill %d landed after the copy ended (the copy outran the delay)", i+1)
+		}
+		t.Logf("kill %d (%s, %v): exit %d; checkpoint phase %s, rows %d, copy done %v", i+1, k.phase, k.sig, code, phase, rows, done)
+	}
+	final := tg.run(tg.args("--resume")...)
+	tg.finish(final)
+	if !final.saw("resuming from checkpoint") {
+		t.Fatal("the final run did not resume")
+	}
+	tg.verify(w)
+}
