@@ -43,8 +43,12 @@ const defaultCheckpointInterval = 300 * time.Second
 func (m *migrator) checkpointing() bool { return m.cfg.Execute && (m.cfg.Checkpoint || m.cfg.Resume) }
 
 // autoIncrementClause is the one part of SHOW CREATE TABLE that changes with
-// the data rather than the definition.
-var autoIncrementClause = regexp.MustCompile(` AUTO_INCREMENT=\d+`)
+// the data rather than the definition; tableName is the other part that is
+// not the definition (the ghost becomes the original by a rename).
+var (
+	autoIncrementClause = regexp.MustCompile(` AUTO_INCREMENT=\d+`)
+	tableName           = regexp.MustCompile("^CREATE TABLE `(?:[^`]|``)*`")
+)
 
 // fingerprint identifies a table's definition: a resumed run must find both
 // tables exactly as the interrupted one left them.
@@ -53,7 +57,8 @@ func (m *migrator) fingerprint(ctx context.Context, table string) (string, error
 	if err := m.write.QueryRowContext(ctx, "SHOW CREATE TABLE "+schema.QuoteTable(m.cfg.Database, table)).Scan(&name, &ddl); err != nil {
 		return "", fmt.Errorf("read the definition of %s: %w", table, err)
 	}
-	sum := sha256.Sum256([]byte(autoIncrementClause.ReplaceAllString(ddl, "")))
+	ddl = tableName.ReplaceAllString(autoIncrementClause.ReplaceAllString(ddl, ""), "CREATE TABLE")
+	sum := sha256.Sum256([]byte(ddl))
 	return hex.EncodeToString(sum[:]), nil
 }
 
