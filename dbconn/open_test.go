@@ -3,6 +3,7 @@ package dbconn
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/doppel-dev/doppel/sandbox"
 )
@@ -45,4 +46,26 @@ func TestOpenRequiresTLSWhenAsked(t *testing.T) {
 	if !IsNoTLS(err) {
 		t.Fatalf("error %v, want the driver's no-TLS error", err)
 	}
+}
+
+// Timeout (--mysql-timeout) bounds a read: a statement running longer fails
+// on the client instead of waiting for the server.
+func TestTimeoutBoundsAStatement(t *testing.T) {
+	srv := sandbox.Shared(t).Primary
+	c := Config{Host: srv.Host, Port: srv.Port, User: srv.User, Password: srv.Password, Timeout: 500 * time.Millisecond}
+	db, err := Open(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow("SELECT SLEEP(0.1)").Scan(&n); err != nil {
+		t.Fatalf("a statement shorter than the timeout: %v", err)
+	}
+	began := time.Now()
+	err = db.QueryRow("SELECT SLEEP(3)").Scan(&n)
+	if err == nil || time.Since(began) > 2*time.Second {
+		t.Fatalf("a 3s statement under a 500ms timeout: err %v after %v", err, time.Since(began))
+	}
+	t.Logf("cut off after %v: %v", time.Since(began).Round(time.Millisecond), err)
 }

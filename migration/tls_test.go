@@ -113,9 +113,11 @@ func TestMigrationOverTLS(t *testing.T) {
 				return err
 			}
 		}
-		if err := stream(nil); err == nil || dbconn.ErrorNumber(err) != dbconn.ErAccessDenied && !strings.Contains(err.Error(), "Access denied") {
+		err = stream(nil)
+		if err == nil || dbconn.ErrorNumber(err) != dbconn.ErAccessDenied && !strings.Contains(err.Error(), "Access denied") {
 			t.Fatalf("plaintext stream: %v, want access denied", err)
 		}
+		t.Logf("plaintext stream refused: %v", err)
 		tc := loadTLS(dbconn.TLSFiles{CA: certs.CA})
 		tc.ServerName = cluster.Primary.Host
 		if err := stream(tc); err != nil {
@@ -180,6 +182,15 @@ func TestMigrationOverTLS(t *testing.T) {
 		if left := dump(t, db, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE '\\_t\\_%'"); len(left) > 0 {
 			t.Errorf("tables left behind: %v", left)
 		}
+		// doppel checksum's comparison connects the same way.
+		cmp, err := Compare(context.Background(), CompareConfig{
+			Host: cluster.Primary.Host, Port: cluster.Primary.Port, User: tlsUser, Password: tlsPassword,
+			TLS: cfg.TLS, MySQLTimeout: 30 * time.Second, Database: name, Table: "ref", Against: "t",
+			Threads: 2, ChunkSize: 5000, LockTimeout: 3 * time.Second,
+		}, testLogger(t))
+		if err != nil || cmp.Rows == 0 {
+			t.Fatalf("compare over TLS: %+v, %v", cmp, err)
+		}
 		// The server saw TLS sessions of the account, and no other kind
 		// could have logged in.
 		var accepts string
@@ -187,4 +198,18 @@ func TestMigrationOverTLS(t *testing.T) {
 			t.Errorf("Ssl_accepts on the primary %q (%v)", accepts, err)
 		}
 	})
+}
+
+// Every dbconn.Config a run builds carries its TLS configuration and
+// --mysql-timeout, whichever server it is for.
+func TestServerConfigCarriesTLSAndTimeout(t *testing.T) {
+	base := &tls.Config{MinVersion: tls.VersionTLS12}
+	m := &migrator{cfg: Config{User: "u", Password: "p", TLS: base, MySQLTimeout: 2500 * time.Millisecond}}
+	c := m.serverConfig("primary.example", 3307, "shop")
+	if c.TLS != base || c.Timeout != 2500*time.Millisecond || c.User != "u" || c.Password != "p" || c.Database != "shop" {
+		t.Fatalf("config %+v", c)
+	}
+	if got := c.TLSConfig().ServerName; got != "primary.example" {
+		t.Fatalf("server name %q, want the host dialled", got)
+	}
 }
