@@ -2,6 +2,7 @@ package binlog
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -34,6 +35,11 @@ type Config struct {
 	// MaxReconnectAttempts bounds how often go-mysql re-dials a broken stream
 	// (one second apart) before Run fails; zero means DefaultMaxReconnectAttempts.
 	MaxReconnectAttempts int
+
+	// TLS, when set, encrypts the stream's connections; it must name the
+	// server (ServerName) unless it skips verification. A server that
+	// offers no TLS is refused.
+	TLS *tls.Config
 
 	// UseGTID asks the server for the stream by the start position's GTID
 	// set instead of its file and offset (gh-ost's --gtid). The GTID names
@@ -229,12 +235,13 @@ func (s *Streamer) syncerConfig(ctx context.Context) replication.BinlogSyncerCon
 		attempts = DefaultMaxReconnectAttempts
 	}
 	return replication.BinlogSyncerConfig{
-		ServerID: s.cfg.ServerID,
-		Flavor:   s.cfg.Flavor,
-		Host:     s.cfg.Host,
-		Port:     uint16(s.cfg.Port),
-		User:     s.cfg.User,
-		Password: s.cfg.Password,
+		ServerID:  s.cfg.ServerID,
+		Flavor:    s.cfg.Flavor,
+		Host:      s.cfg.Host,
+		Port:      uint16(s.cfg.Port),
+		User:      s.cfg.User,
+		Password:  s.cfg.Password,
+		TLSConfig: s.cfg.TLS,
 		// The decoding contract documented in doc.go; the applier relies on it.
 		ParseTime:               false,
 		UseDecimal:              false,

@@ -425,6 +425,16 @@ func TestTCP(t *testing.T) {
 	}
 }
 
+// The TCP port listens on the address it is given and nowhere else: with
+// cmd's default, 127.0.0.1, only this host can send commands.
+func TestTCPListensOnlyOnTheGivenAddress(t *testing.T) {
+	s := serve(t, Config{TCPAddr: "127.0.0.1:0"}, newFake())
+	addr, ok := s.tcp.Addr().(*net.TCPAddr)
+	if !ok || !addr.IP.Equal(net.IPv4(127, 0, 0, 1)) || addr.IP.IsUnspecified() {
+		t.Fatalf("listening on %v, want 127.0.0.1 only", s.tcp.Addr())
+	}
+}
+
 func TestUnixAndTCPTogether(t *testing.T) {
 	path := socketPath(t)
 	s := serve(t, Config{SocketFile: path, TCPAddr: "127.0.0.1:0"}, newFake())

@@ -2,6 +2,7 @@ package dbconn
 
 import (
 	"context"
+	"crypto/tls"
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
@@ -22,15 +23,28 @@ type Config struct {
 	// Timeout bounds connecting, reading and writing on one connection;
 	// zero means 30 seconds for connecting and no read/write bound.
 	Timeout time.Duration
+	// TLS, when set, encrypts every connection and is required: a server
+	// that offers no TLS is refused, never spoken to in plaintext. It is a
+	// base configuration (LoadTLS); TLSConfig fills in the server name.
+	TLS *tls.Config
 }
 
 // Addr is host:port, bracketed for IPv6.
 func (c Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
 
-// DSN builds the go-sql-driver DSN. Every session runs in UTC so that
+// DSN builds the go-sql-driver DSN, for tools and tests that take one. A DSN
+// cannot carry a TLS configuration, so it is plaintext even when c.TLS is
+// set: doppel itself connects through Open.
+func (c Config) DSN() string {
+	mc := c.driverConfig()
+	mc.TLS = nil
+	return mc.FormatDSN()
+}
+
+// driverConfig is the driver's view of c. Every session runs in UTC so that
 // TIMESTAMP values read from the binlog (rendered in UTC) and written back
 // mean the same instant, and with utf8mb4 so no character is lost on the wire.
-func (c Config) DSN() string {
+func (c Config) driverConfig() *mysql.Config {
 	mc := mysql.NewConfig()
 	mc.User = c.User
 	mc.Passwd = c.Password
@@ -47,19 +61,24 @@ func (c Config) DSN() string {
 	mc.ParseTime = false
 	mc.MultiStatements = false
 	mc.AllowNativePasswords = true
+	// Set as an option, not a parameter: only the DSN parser turns a
+	// "charset" parameter into SET NAMES; as a parameter here it would be
+	// sent as a session variable that does not exist.
+	_ = mc.Apply(mysql.Charset("utf8mb4", "")) // sets a field; cannot fail
 	mc.Params = map[string]string{
-		"charset":   "utf8mb4",
 		"time_zone": "'+00:00'",
 	}
-	return mc.FormatDSN()
+	mc.TLS = c.TLSConfig()
+	return mc
 }
 
 // Open returns a pool for c and proves the server answers with these credentials.
 func Open(ctx context.Context, c Config) (*sql.DB, error) {
-	db, err := sql.Open("mysql", c.DSN())
+	connector, err := mysql.NewConnector(c.driverConfig())
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", c.Addr(), err)
 	}
+	db := sql.OpenDB(connector)
 	db.SetConnMaxLifetime(time.Hour)
 	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()

@@ -2,6 +2,7 @@ package migration
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"time"
@@ -20,9 +21,12 @@ type CompareConfig struct {
 	Port     int
 	User     string
 	Password string
-	Database string
-	Table    string // the reference table
-	Against  string // the table compared with it
+	// TLS and MySQLTimeout as for a migration.
+	TLS          *tls.Config
+	MySQLTimeout time.Duration
+	Database     string
+	Table        string // the reference table
+	Against      string // the table compared with it
 	// Threads, ChunkSize and LockTimeout as for the migration's checksum.
 	Threads     int
 	ChunkSize   int64
@@ -47,9 +51,10 @@ func Compare(ctx context.Context, cfg CompareConfig, log zerolog.Logger) (Compar
 	if cfg.Database == "" || cfg.Table == "" || cfg.Against == "" {
 		return rep, &UsageError{msg: "doppel checksum needs --database, --table and --against"}
 	}
-	db, err := dbconn.Open(ctx, dbconn.Config{Host: cfg.Host, Port: cfg.Port, User: cfg.User, Password: cfg.Password})
+	conn := dbconn.Config{Host: cfg.Host, Port: cfg.Port, User: cfg.User, Password: cfg.Password, TLS: cfg.TLS, Timeout: cfg.MySQLTimeout}
+	db, err := dbconn.Open(ctx, conn)
 	if err != nil {
-		return rep, connectError(err, dbconn.Config{Host: cfg.Host, Port: cfg.Port, User: cfg.User})
+		return rep, connectError(err, conn)
 	}
 	defer db.Close()
 	load := func(name string) (*schema.Table, error) {

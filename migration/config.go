@@ -1,6 +1,9 @@
 package migration
 
-import "time"
+import (
+	"crypto/tls"
+	"time"
+)
 
 // Config is everything a migration needs, already validated by cmd/doppel.
 // Field names follow gh-ost's flags (see ../shared/ghost-flags.tsv).
@@ -12,6 +15,15 @@ type Config struct {
 	Password string
 	// AssumeMasterHost ("host" or "host:port") skips primary discovery.
 	AssumeMasterHost string
+	// TLS, when set (dbconn.LoadTLS), encrypts every connection doppel
+	// opens: the pools to the inspected server and the primary, the binlog
+	// stream, the throttle's control replicas. Each connection checks the
+	// certificate against the host it dials. nil: plaintext.
+	TLS *tls.Config
+	// MySQLTimeout bounds connecting, and each read and write, on the SQL
+	// connections (gh-ost's --mysql-timeout); zero keeps dbconn's defaults.
+	// The binlog stream keeps its own heartbeat-based timeout.
+	MySQLTimeout time.Duration
 
 	Database string
 	Table    string

@@ -349,6 +349,7 @@ func (m *migrator) newWorkers() error {
 	}
 	m.streamer = binlog.New(binlog.Config{
 		Host: m.inspectCfg.Host, Port: m.inspectCfg.Port, User: m.cfg.User, Password: m.cfg.Password,
+		TLS:      m.inspectCfg.TLSConfig(),
 		ServerID: m.cfg.ReplicaServerID, Flavor: m.flavor, Database: m.cfg.Database,
 		Tables: []string{m.cfg.Table, m.names.changelog}, UseGTID: m.cfg.GTID,
 		Logger: m.base,

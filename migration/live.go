@@ -44,7 +44,7 @@ func (m *migrator) newThrottler(ctx context.Context) error {
 	}
 	// gh-ost runs --throttle-query in the migrated database, so harnesses
 	// and runbooks name its tables unqualified.
-	queryDB, err := dbconn.Open(ctx, dbconn.Config{Host: m.writeCfg.Host, Port: m.writeCfg.Port, User: m.cfg.User, Password: m.cfg.Password, Database: m.cfg.Database})
+	queryDB, err := dbconn.Open(ctx, m.serverConfig(m.writeCfg.Host, m.writeCfg.Port, m.cfg.Database))
 	if err != nil {
 		return fmt.Errorf("connect for the throttle: %w", err)
 	}
@@ -66,7 +66,7 @@ func (m *migrator) newThrottler(ctx context.Context) error {
 			if err != nil {
 				return nil, fmt.Errorf("%q is not host:port", hostPort)
 			}
-			return dbconn.Open(ctx, dbconn.Config{Host: host, Port: n, User: m.cfg.User, Password: m.cfg.Password})
+			return dbconn.Open(ctx, m.serverConfig(host, n, ""))
 		},
 		FlagFile: m.cfg.ThrottleFlagFile, AdditionalFlagFile: m.cfg.ThrottleAdditionalFlagFile, PanicFlagFile: m.cfg.PanicFlagFile,
 		HTTPInterval: m.cfg.ThrottleHTTPInterval, HTTPTimeout: m.cfg.ThrottleHTTPTimeout, IgnoreHTTPErrors: m.cfg.IgnoreHTTPErrors,

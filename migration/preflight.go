@@ -28,8 +28,8 @@ func refuse(format string, args ...any) error {
 // connect opens the inspected server and, when it is a replica, the primary
 // that doppel writes to.
 func (m *migrator) connect(ctx context.Context) error {
-	m.inspectCfg = dbconn.Config{Host: m.cfg.Host, Port: m.cfg.Port, User: m.cfg.User, Password: m.cfg.Password, Database: m.cfg.Database}
-	db, err := dbconn.Open(ctx, dbconn.Config{Host: m.cfg.Host, Port: m.cfg.Port, User: m.cfg.User, Password: m.cfg.Password})
+	m.inspectCfg = m.serverConfig(m.cfg.Host, m.cfg.Port, m.cfg.Database)
+	db, err := dbconn.Open(ctx, m.serverConfig(m.cfg.Host, m.cfg.Port, ""))
 	if err != nil {
 		return connectError(err, m.inspectCfg)
 	}
@@ -65,7 +65,7 @@ func (m *migrator) connect(ctx context.Context) error {
 		m.write = m.inspect
 	default:
 		m.writeCfg = *primary
-		w, err := dbconn.Open(ctx, dbconn.Config{Host: primary.Host, Port: primary.Port, User: m.cfg.User, Password: m.cfg.Password})
+		w, err := dbconn.Open(ctx, m.serverConfig(primary.Host, primary.Port, ""))
 		if err != nil {
 			return connectError(err, *primary)
 		}
@@ -76,10 +76,27 @@ func (m *migrator) connect(ctx context.Context) error {
 	return nil
 }
 
+// serverConfig is how this run reaches a server: its credentials, TLS and
+// timeout. An empty database opens no default schema.
+func (m *migrator) serverConfig(host string, port int, database string) dbconn.Config {
+	return dbconn.Config{
+		Host: host, Port: port, User: m.cfg.User, Password: m.cfg.Password, Database: database,
+		TLS: m.cfg.TLS, Timeout: m.cfg.MySQLTimeout,
+	}
+}
+
 func connectError(err error, c dbconn.Config) error {
-	switch dbconn.ErrorNumber(err) {
-	case dbconn.ErAccessDenied:
-		return refuse("cannot log in to %s as %q: access denied; check --user and --password (or --conf, --ask-pass)", c.Addr(), c.User)
+	switch {
+	case dbconn.ErrorNumber(err) == dbconn.ErAccessDenied && c.TLS == nil:
+		return refuse("cannot log in to %s as %q: access denied; check --user and --password (or --conf, --ask-pass), and add --ssl if the account requires TLS", c.Addr(), c.User)
+	case dbconn.ErrorNumber(err) == dbconn.ErAccessDenied:
+		return refuse("cannot log in to %s as %q: access denied; check --user and --password (or --conf, --ask-pass), and --ssl-cert/--ssl-key if the account requires a client certificate", c.Addr(), c.User)
+	case dbconn.IsTLSVerifyError(err) && c.TLS.RootCAs == nil:
+		return refuse("cannot connect to %s over TLS: the server's certificate is not trusted: %v; give the CA that signed it with --ssl-ca (or skip verification with --ssl-allow-insecure)", c.Addr(), err)
+	case dbconn.IsTLSVerifyError(err):
+		return refuse("cannot connect to %s over TLS: the server's certificate is not trusted: %v; check that --ssl-ca is the CA that signed it and that the certificate names the host as given (or skip verification with --ssl-allow-insecure)", c.Addr(), err)
+	case dbconn.IsNoTLS(err):
+		return refuse("cannot connect to %s over TLS: the server does not offer TLS; enable TLS on the server, or drop --ssl", c.Addr())
 	}
 	return refuse("cannot connect to %s: %v; check --host and --port and that the server is running", c.Addr(), err)
 }
@@ -96,7 +113,8 @@ func (m *migrator) findPrimary(ctx context.Context) (*dbconn.Config, error) {
 			}
 			host, port = hp, n
 		}
-		return &dbconn.Config{Host: host, Port: port, User: m.cfg.User, Database: m.cfg.Database}, nil
+		c := m.serverConfig(host, port, m.cfg.Database)
+		return &c, nil
 	}
 	rows, err := m.inspect.QueryContext(ctx, "SHOW SLAVE STATUS")
 	if err != nil {
@@ -111,7 +129,8 @@ func (m *migrator) findPrimary(ctx context.Context) (*dbconn.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("show slave status: bad Master_Port %q", status["Master_Port"])
 	}
-	return &dbconn.Config{Host: status["Master_Host"], Port: port, User: m.cfg.User, Database: m.cfg.Database}, nil
+	c := m.serverConfig(status["Master_Host"], port, m.cfg.Database)
+	return &c, nil
 }
 
 // oneRowMap reads the first row of a SHOW statement into column → value.

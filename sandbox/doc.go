@@ -20,6 +20,12 @@
 //		if err := c.WaitReplicaCaughtUp(ctx); err != nil { t.Fatal(err) }
 //	}
 //
+// A test that needs servers set up otherwise starts its own cluster with
+// StartForTest, e.g. servers offering TLS with certificates from NewCerts:
+//
+//	certs, _ := sandbox.NewCerts(t.TempDir())
+//	c := sandbox.StartForTest(t, sandbox.Options{Replica: true, TLS: &certs})
+//
 // Shared skips the test when mariadbd is not installed, unless
 // DOPPEL_REQUIRE_DB=1, in which case a missing server fails the test so CI
 // cannot pass by running nothing.

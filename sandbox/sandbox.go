@@ -36,6 +36,10 @@ type Options struct {
 	// defaults, so they override them. They are not passed to
 	// mariadb-install-db.
 	ServerArgs []string
+	// TLS, when set, makes every server offer TLS with these files (see
+	// NewCerts) and verify client certificates against their CA. Without
+	// it the servers speak plaintext only.
+	TLS *Certs
 	// Log receives progress lines (ports, timings); nil discards them.
 	Log io.Writer
 }
@@ -109,7 +113,7 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 				return err
 			}
 			s.log.printf("%s: data directory bootstrapped in %v", s.name, time.Since(began).Round(time.Millisecond))
-			return s.start(gctx, bin, o.ServerArgs)
+			return s.start(gctx, bin, append(o.TLS.serverArgs(), o.ServerArgs...))
 		})
 	}
 	if err := g.Wait(); err != nil {

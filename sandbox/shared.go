@@ -35,23 +35,11 @@ var shared struct {
 // removed.
 func Shared(t testing.TB) *Cluster {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("sandbox: needs a MariaDB server; skipped in -short mode")
-	}
-	if _, err := findBinaries(); err != nil {
-		if os.Getenv(requireEnv) == "1" {
-			t.Fatalf("%v; %s=1 requires it", err, requireEnv)
-		}
-		t.Skipf("%v; set %s=1 to fail instead of skipping", err, requireEnv)
-	}
+	skipWithoutServer(t)
 	shared.once.Do(func() {
-		var log io.Writer
-		if testing.Verbose() || os.Getenv(logEnv) != "" {
-			log = os.Stderr
-		}
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
-		c, err := Start(ctx, Options{Replica: true, Log: log})
+		c, err := Start(ctx, Options{Replica: true, Log: testLog()})
 		shared.mu.Lock()
 		shared.cluster, shared.err = c, err
 		shared.mu.Unlock()
@@ -65,6 +53,52 @@ func Shared(t testing.TB) *Cluster {
 		t.Fatal("sandbox: shared cluster already closed (Shared called after Main finished the tests)")
 	}
 	return shared.cluster
+}
+
+// StartForTest starts a cluster of the test's own, for a test that needs
+// servers set up unlike the shared ones (TLS, other server arguments), and
+// stops it when the test ends. It skips as Shared does. Starting servers
+// takes seconds, so tests share Shared's cluster wherever they can.
+func StartForTest(t testing.TB, o Options) *Cluster {
+	t.Helper()
+	skipWithoutServer(t)
+	if o.Log == nil {
+		o.Log = testLog()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c, err := Start(ctx, o)
+	if err != nil {
+		t.Fatalf("sandbox: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return c
+}
+
+func skipWithoutServer(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("sandbox: needs a MariaDB server; skipped in -short mode")
+	}
+	if _, err := findBinaries(); err != nil {
+		if os.Getenv(requireEnv) == "1" {
+			t.Fatalf("%v; %s=1 requires it", err, requireEnv)
+		}
+		t.Skipf("%v; set %s=1 to fail instead of skipping", err, requireEnv)
+	}
+}
+
+// testLog is where clusters started for tests report progress: stderr with
+// -v or DOPPEL_SANDBOX_LOG, else nowhere.
+func testLog() io.Writer {
+	if testing.Verbose() || os.Getenv(logEnv) != "" {
+		return os.Stderr
+	}
+	return nil
 }
 
 // Main runs the tests, stops the shared cluster if one was started, and

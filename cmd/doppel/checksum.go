@@ -48,6 +48,7 @@ func (a *app) runChecksum(args []string) int {
 	fs.StringVar(&o.password, "password", "", "MySQL password; prefer --ask-pass or --conf")
 	fs.StringVar(&o.conf, "conf", "", "MySQL option file whose [client] section gives user and password")
 	fs.BoolVar(&o.askPass, "ask-pass", false, "read the MySQL password from the terminal (or one line of stdin)")
+	bindConnectionFlags(fs, &o)
 	fs.StringVar(&o.database, "database", "", "database of both tables (required)")
 	fs.StringVar(&o.table, "table", "", "the reference table (required)")
 	fs.StringVar(&against, "against", "", "the table compared with --table, e.g. its ghost _TABLE_gho (required)")
@@ -95,6 +96,8 @@ func (a *app) runChecksum(args []string) int {
 	if o.askPass && o.password != "" {
 		problems = append(problems, "--ask-pass and --password are mutually exclusive; give the password one way")
 	}
+	tlsCfg, timeout, connProblems := connectionSettings(&o)
+	problems = append(problems, connProblems...)
 	user, password := o.user, o.password
 	if o.conf != "" {
 		u, p, err := readOptionFile(o.conf, a.getenv)
@@ -131,7 +134,7 @@ func (a *app) runChecksum(args []string) int {
 	stop := watchSignals(log, cancel, a.exit)
 	defer stop()
 	rep, err := a.compare(ctx, migration.CompareConfig{
-		Host: o.host, Port: o.port, User: user, Password: password, Database: o.database,
+		Host: o.host, Port: o.port, User: user, Password: password, TLS: tlsCfg, MySQLTimeout: timeout, Database: o.database,
 		Table: o.table, Against: against, Threads: o.checksumThreads, ChunkSize: chunk,
 		LockTimeout: time.Duration(lockSeconds) * time.Second,
 	}, log)

@@ -131,9 +131,18 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 		HooksHintToken:             o.hooksHintToken,
 		HooksStatusInterval:        time.Duration(o.hooksStatusInterval) * time.Second,
 	}
+	var connProblems []string
+	cfg.TLS, cfg.MySQLTimeout, connProblems = connectionSettings(o)
+	problems = append(problems, connProblems...)
 	if o.serveTCPPort != 0 {
 		if o.serveTCPPort < 1 || o.serveTCPPort > 65535 {
 			problem("--serve-tcp-port=%d is not a TCP port (1 to 65535, or 0 for none)", o.serveTCPPort)
+		}
+		// An empty host would make the port listen on every interface: the
+		// socket takes commands such as panic, so that must be asked for
+		// by name.
+		if strings.TrimSpace(o.serveTCPAddress) == "" {
+			problem("--serve-tcp-address is empty; give 127.0.0.1 (the default) to accept commands from this host only, or 0.0.0.0 to accept them from anywhere")
 		}
 		cfg.ServeTCPAddr = net.JoinHostPort(o.serveTCPAddress, strconv.FormatInt(o.serveTCPPort, 10))
 	}

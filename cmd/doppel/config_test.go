@@ -14,6 +14,7 @@ func TestAlterTarget(t *testing.T) {
 		{"alter table shop.orders engine=innodb", "shop", "orders", true},
 		{"  ALTER\n\tTABLE  `shop`.`orders` ADD c INT", "shop", "orders", true},
 		{"ALTER TABLE `a``b` ADD c INT", "", "a`b", true},
+		{"ALTER TABLE `x``; DROP TABLE y; --` ADD COLUMN `n``ew;` INT", "", "x`; DROP TABLE y; --", true},
 		{"ALTER TABLE `with space`.t2 DROP x", "with space", "t2", true},
 		{"ALTER ONLINE IGNORE TABLE t ADD c INT", "", "t", true},
 		{"ALTER TABLE IF EXISTS shop.t ADD c INT", "shop", "t", true},

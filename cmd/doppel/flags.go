@@ -19,6 +19,13 @@ type options struct {
 	askPass          bool
 	assumeMasterHost string
 
+	ssl              bool
+	sslCA            string
+	sslCert          string
+	sslKey           string
+	sslAllowInsecure bool
+	mysqlTimeout     float64
+
 	database string
 	table    string
 	alter    string
@@ -122,15 +129,9 @@ type pendingFlag struct {
 // relies on one must not run with that part silently missing. Implementing a
 // flag means deleting its line here and binding it in defineFlags.
 var notImplemented = []pendingFlag{
-	{"mysql-timeout", float64(0), "seconds to wait when connecting to, reading from or writing to MySQL"},
 	{"master-user", "", "MySQL user for the primary, when it differs from --user (needs --assume-master-host)"},
 	{"master-password", "", "MySQL password for the primary, when it differs from --password (needs --assume-master-host)"},
 	{"charset", "utf8mb4", "character set of the MySQL connections"},
-	{"ssl", false, "connect to MySQL over TLS"},
-	{"ssl-ca", "", "PEM file of the CA that signed the MySQL servers' certificates (needs --ssl)"},
-	{"ssl-cert", "", "PEM client certificate for TLS (needs --ssl)"},
-	{"ssl-key", "", "PEM client key for TLS (needs --ssl)"},
-	{"ssl-allow-insecure", false, "do not verify the servers' certificate chain and host name (needs --ssl)"},
 	{"attempt-instant-ddl", false, "try ALGORITHM=INSTANT first and only migrate if the server refuses"},
 	{"allow-master-master", false, "allow running against a primary that replicates from another primary"},
 	{"tungsten", false, "the topology replicates with Tungsten Replicator"},
@@ -171,6 +172,7 @@ func defineFlags(o *options) *flag.FlagSet {
 	fs.StringVar(&o.conf, "conf", "", "MySQL option file whose [client] section gives user and password")
 	fs.BoolVar(&o.askPass, "ask-pass", false, "read the MySQL password from the terminal (or one line of stdin)")
 	fs.StringVar(&o.assumeMasterHost, "assume-master-host", "", "the primary as host or host:port, instead of discovering it from --host")
+	bindConnectionFlags(fs, o)
 
 	fs.StringVar(&o.database, "database", "", "database of the table (required unless --alter names it)")
 	fs.StringVar(&o.table, "table", "", "table to migrate (required unless --alter names it)")
@@ -236,7 +238,7 @@ func defineFlags(o *options) *flag.FlagSet {
 	fs.StringVar(&o.serveSocketFile, "serve-socket-file", "", "unix socket for interactive commands (default /tmp/gh-ost.<database>.<table>.sock)")
 	fs.BoolVar(&o.initiallyDropSocketFile, "initially-drop-socket-file", false, "remove a stale socket file left by an earlier run before serving")
 	fs.Int64Var(&o.serveTCPPort, "serve-tcp-port", 0, "TCP port for interactive commands (0: none)")
-	fs.StringVar(&o.serveTCPAddress, "serve-tcp-address", "127.0.0.1", "address --serve-tcp-port binds")
+	fs.StringVar(&o.serveTCPAddress, "serve-tcp-address", "127.0.0.1", "address --serve-tcp-port binds; the default takes commands from this host only, 0.0.0.0 from anywhere (the socket has no authentication)")
 	fs.StringVar(&o.hooksPath, "hooks-path", "", "directory of gh-ost-on-* hook executables")
 	fs.StringVar(&o.hooksHint, "hooks-hint", "", "free text passed to hooks as GH_OST_HOOKS_HINT")
 	fs.StringVar(&o.hooksHintOwner, "hooks-hint-owner", "", "free text passed to hooks as GH_OST_HOOKS_HINT_OWNER")

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -13,8 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/doppel-dev/doppel/migration"
 	"github.com/rs/zerolog"
+
+	"github.com/doppel-dev/doppel/migration"
+	"github.com/doppel-dev/doppel/sandbox"
 )
 
 // required are the flags without which doppel refuses to start.
@@ -156,6 +159,7 @@ var implementedFlags = []string{
 	"hooks-hint-owner", "hooks-hint-token", "hooks-status-interval", "max-load", "critical-load",
 	"critical-load-interval-millis", "critical-load-hibernate-seconds", "nice-ratio",
 	"cut-over-exponential-backoff", "exponential-backoff-max-interval",
+	"ssl", "ssl-ca", "ssl-cert", "ssl-key", "ssl-allow-insecure", "mysql-timeout",
 	// doppel's own
 	"checksum", "checksum-threads", "checksum-interval", "serve-tcp-address",
 	"checkpoint", "checkpoint-seconds", "resume", "max-reconnect-wait",
@@ -256,14 +260,55 @@ var configFieldCases = []struct {
 	{"nice-ratio", "--nice-ratio=0.5", func(c migration.Config) any { return c.NiceRatio }, 0.5},
 	{"cut-over-exponential-backoff", "--cut-over-exponential-backoff", func(c migration.Config) any { return c.CutOverExponentialBackoff }, true},
 	{"exponential-backoff-max-interval", "--exponential-backoff-max-interval=10", func(c migration.Config) any { return c.ExponentialBackoffMaxInterval }, 10 * time.Second},
+	// {certs} is a directory of sandbox.NewCerts files, made per test.
+	{"ssl", "--ssl", func(c migration.Config) any { return describeTLS(c.TLS) }, "verify with system CAs"},
+	{"ssl-ca", "--ssl|--ssl-ca={certs}/ca.pem", func(c migration.Config) any { return describeTLS(c.TLS) }, "verify with given CAs"},
+	{"ssl-cert", "--ssl|--ssl-cert={certs}/client-cert.pem|--ssl-key={certs}/client-key.pem", func(c migration.Config) any { return describeTLS(c.TLS) }, "verify with system CAs, client certificate CN=doppel"},
+	{"ssl-key", "--ssl|--ssl-key={certs}/client-key.pem|--ssl-cert={certs}/client-cert.pem", func(c migration.Config) any { return describeTLS(c.TLS) }, "verify with system CAs, client certificate CN=doppel"},
+	{"ssl-allow-insecure", "--ssl|--ssl-allow-insecure", func(c migration.Config) any { return describeTLS(c.TLS) }, "no verification"},
+	{"mysql-timeout", "--mysql-timeout=2.5", func(c migration.Config) any { return c.MySQLTimeout }, 2500 * time.Millisecond},
+}
+
+// describeTLS says what a TLS configuration does, in words a test can compare.
+func describeTLS(c *tls.Config) string {
+	if c == nil {
+		return "plaintext"
+	}
+	var s string
+	switch {
+	case c.InsecureSkipVerify:
+		s = "no verification"
+	case c.RootCAs == nil:
+		s = "verify with system CAs"
+	default:
+		s = "verify with given CAs"
+	}
+	for _, cert := range c.Certificates {
+		if cert.Leaf != nil && cert.PrivateKey != nil {
+			s += ", client certificate CN=" + cert.Leaf.Subject.CommonName
+		}
+	}
+	return s
+}
+
+// testCerts writes a CA, a server and a client certificate for one test.
+func testCerts(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := sandbox.NewCerts(dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 func TestEveryImplementedFlagReachesItsConfigField(t *testing.T) {
 	t.Parallel()
+	certs := testCerts(t)
 	for _, tc := range configFieldCases {
 		t.Run(tc.flag, func(t *testing.T) {
 			t.Parallel()
-			out := harness{}.run(t, withRequired(strings.Split(tc.arg, "|")...)...)
+			arg := strings.ReplaceAll(tc.arg, "{certs}", certs)
+			out := harness{}.run(t, withRequired(strings.Split(arg, "|")...)...)
 			if out.code != exitOK || !out.called {
 				t.Fatalf("exit code %d, migration called %v; stderr:\n%s", out.code, out.called, out.stderr)
 			}
@@ -397,11 +442,11 @@ func TestEveryPendingFlagIsRefusedByName(t *testing.T) {
 
 func TestPendingBoolFlagIsRefusedInEveryForm(t *testing.T) {
 	t.Parallel()
-	for _, arg := range []string{"--ssl", "-ssl", "--ssl=false", "-ssl=true"} {
+	for _, arg := range []string{"--tungsten", "-tungsten", "--tungsten=false", "-tungsten=true"} {
 		t.Run(arg, func(t *testing.T) {
 			t.Parallel()
 			out := harness{}.run(t, withRequired(arg)...)
-			if out.code != exitUsage || out.called || !strings.Contains(out.stderr, "--ssl is not implemented yet") {
+			if out.code != exitUsage || out.called || !strings.Contains(out.stderr, "--tungsten is not implemented yet") {
 				t.Errorf("exit code %d, called %v, stderr:\n%s", out.code, out.called, out.stderr)
 			}
 		})
