@@ -129,17 +129,21 @@ func (m *migrator) run(ctx context.Context) error {
 	if err := m.gate(ctx, hooks.OnValidated); err != nil {
 		return err
 	}
+	if m.cfg.Execute {
+		// Before any table exists, so that a socket that cannot be served
+		// leaves nothing behind. Commands are served once the copy starts.
+		if err := m.listenControl(); err != nil {
+			return err
+		}
+		if err := m.preparePostpone(); err != nil {
+			return err
+		}
+	}
 	if err := m.createGhost(ctx); err != nil {
 		return err
 	}
 	if !m.cfg.Execute {
 		return m.finishDryRun(ctx)
-	}
-	if err := m.listenControl(); err != nil {
-		return err
-	}
-	if err := m.preparePostpone(); err != nil {
-		return err
 	}
 	if m.cfg.SkipChecksum {
 		m.log.Warn().Msg("--checksum=false: the ghost table will be swapped in WITHOUT verifying that it holds the original's rows")

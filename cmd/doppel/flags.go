@@ -180,7 +180,7 @@ func defineFlags(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.exactRowCount, "exact-rowcount", false, "count the table's rows for progress instead of trusting the estimate")
 	fs.BoolVar(&o.concurrentRowCount, "concurrent-rowcount", true, "with --exact-rowcount, count while copying rather than before")
 
-	fs.Int64Var(&o.chunkSize, "chunk-size", 1000, fmt.Sprintf("rows copied per chunk; values outside %d..%d are clamped", minChunkSize, maxChunkSize))
+	fs.Int64Var(&o.chunkSize, "chunk-size", 1000, fmt.Sprintf("rows copied per chunk; must be positive, and is clamped into %d..%d", minChunkSize, maxChunkSize))
 	fs.Int64Var(&o.dmlBatchSize, "dml-batch-size", 10, fmt.Sprintf("binlog events applied per transaction; values outside %d..%d are clamped", minDMLBatchSize, maxDMLBatchSize))
 	fs.Int64Var(&o.defaultRetries, "default-retries", 60, "attempts at a failing operation before giving up")
 
@@ -314,8 +314,12 @@ when a flag is repeated, the last value wins. Boolean flags are set with
 `
 
 const helpOutro = `
-Exit codes: 0 migrated (or dry run passed), 1 migration failed or was
-interrupted, 2 bad usage.
+Exit codes:
+  0  migrated (or the dry run passed)
+  1  the migration failed, was interrupted, or was refused by a check against
+     the servers (or the --throttle-http service); a refusal changes nothing
+  2  bad usage: the command line was refused before connecting anywhere;
+     nothing was changed
 
 To compare two tables by hand with the same checksum: doppel checksum --help
 `
