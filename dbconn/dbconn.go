@@ -22,6 +22,9 @@ type Config struct {
 	// Timeout bounds connecting, reading and writing on one connection;
 	// zero means 30 seconds for connecting and no read/write bound.
 	Timeout time.Duration
+	// Sessions, when set, records the server thread id of every connection
+	// the pool opens (see Sessions).
+	Sessions *Sessions
 }
 
 // Addr is host:port, bracketed for IPv6.
@@ -56,9 +59,21 @@ func (c Config) DSN() string {
 
 // Open returns a pool for c and proves the server answers with these credentials.
 func Open(ctx context.Context, c Config) (*sql.DB, error) {
-	db, err := sql.Open("mysql", c.DSN())
+	// Through the DSN text, which is what gives "charset" its meaning
+	// (as a Config field it would be sent as a session variable).
+	mc, err := mysql.ParseDSN(c.DSN())
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", c.Addr(), err)
+	}
+	connector, err := mysql.NewConnector(mc)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", c.Addr(), err)
+	}
+	var db *sql.DB
+	if c.Sessions != nil {
+		db = sql.OpenDB(recordingConnector{Connector: connector, sessions: c.Sessions})
+	} else {
+		db = sql.OpenDB(connector)
 	}
 	db.SetConnMaxLifetime(time.Hour)
 	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)

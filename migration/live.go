@@ -52,7 +52,7 @@ func (m *migrator) newThrottler(ctx context.Context) error {
 	}
 	// gh-ost runs --throttle-query in the migrated database, so harnesses
 	// and runbooks name its tables unqualified.
-	queryDB, err := dbconn.Open(ctx, dbconn.Config{Host: m.writeCfg.Host, Port: m.writeCfg.Port, User: m.cfg.User, Password: m.cfg.Password, Database: m.cfg.Database})
+	queryDB, err := dbconn.Open(ctx, dbconn.Config{Host: m.writeCfg.Host, Port: m.writeCfg.Port, User: m.cfg.User, Password: m.cfg.Password, Database: m.cfg.Database, Sessions: &m.own})
 	if err != nil {
 		return fmt.Errorf("connect for the throttle: %w", err)
 	}

@@ -29,7 +29,7 @@ func refuse(format string, args ...any) error {
 // that doppel writes to.
 func (m *migrator) connect(ctx context.Context) error {
 	m.inspectCfg = dbconn.Config{Host: m.cfg.Host, Port: m.cfg.Port, User: m.cfg.User, Password: m.cfg.Password, Database: m.cfg.Database}
-	db, err := dbconn.Open(ctx, dbconn.Config{Host: m.cfg.Host, Port: m.cfg.Port, User: m.cfg.User, Password: m.cfg.Password})
+	db, err := dbconn.Open(ctx, dbconn.Config{Host: m.cfg.Host, Port: m.cfg.Port, User: m.cfg.User, Password: m.cfg.Password, Sessions: &m.own})
 	if err != nil {
 		return connectError(err, m.inspectCfg)
 	}
@@ -65,7 +65,7 @@ func (m *migrator) connect(ctx context.Context) error {
 		m.write = m.inspect
 	default:
 		m.writeCfg = *primary
-		w, err := dbconn.Open(ctx, dbconn.Config{Host: primary.Host, Port: primary.Port, User: m.cfg.User, Password: m.cfg.Password})
+		w, err := dbconn.Open(ctx, dbconn.Config{Host: primary.Host, Port: primary.Port, User: m.cfg.User, Password: m.cfg.Password, Sessions: &m.own})
 		if err != nil {
 			return connectError(err, *primary)
 		}

@@ -57,6 +57,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 			[]string{"--allow-on-master and --migrate-on-replica cannot be used together", "drop one"}},
 		{"skip and approve renamed columns", []string{"--skip-renamed-columns", "--approve-renamed-columns"}, usage,
 			[]string{"--approve-renamed-columns and --skip-renamed-columns contradict each other", "choose one"}},
+		{"force cut-over without the lock view", []string{"--force-cut-over-after=10s", "--skip-metadata-lock-check"}, usage,
+			[]string{"--force-cut-over-after needs the metadata lock view that --skip-metadata-lock-check turns off", "drop one"}},
 		{"quiet and debug", []string{"--quiet", "--debug"}, usage,
 			[]string{"--quiet and --debug cannot be used together", "drop one"}},
 		{"unparsable alter", []string{"--alter=ADD COLUMN"}, usage,

@@ -86,6 +86,7 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 		TestOnReplica:           o.testOnReplica,
 		MigrateOnReplica:        o.migrateOnReplica,
 		SkipMetadataLockCheck:   o.skipMetadataLockCheck,
+		ForceCutOverAfter:       o.forceCutOverAfter,
 		ApproveRenamedColumns:   o.approveRenamedColumns,
 		SkipRenamedColumns:      o.skipRenamedColumns,
 		IncludeTriggers:         o.includeTriggers,
@@ -280,6 +281,12 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 	}
 	if o.approveRenamedColumns && o.skipRenamedColumns {
 		problem("--approve-renamed-columns and --skip-renamed-columns contradict each other (copy the renamed columns' data, or not); choose one")
+	}
+	switch {
+	case o.forceCutOverAfter < 0:
+		problem("--force-cut-over-after=%s: give a positive duration, e.g. 30s, or 0 to never kill", o.forceCutOverAfter)
+	case o.forceCutOverAfter > 0 && o.skipMetadataLockCheck:
+		problem("--force-cut-over-after needs the metadata lock view that --skip-metadata-lock-check turns off: it kills only sessions it sees holding the tables' locks; drop one")
 	}
 	checkPaths(o, problem)
 

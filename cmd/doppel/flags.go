@@ -49,6 +49,7 @@ type options struct {
 	storageEngine             string
 
 	skipMetadataLockCheck bool
+	forceCutOverAfter     time.Duration
 	approveRenamedColumns bool
 	skipRenamedColumns    bool
 
@@ -152,7 +153,7 @@ var notImplemented = []pendingFlag{
 }
 
 // ownFlags are doppel's flags that gh-ost does not have; all others are gh-ost's.
-var ownFlags = []string{"checksum", "checksum-threads", "checksum-interval", "serve-tcp-address"}
+var ownFlags = []string{"checksum", "checksum-threads", "checksum-interval", "serve-tcp-address", "force-cut-over-after"}
 
 // defineFlags registers every gh-ost flag on a new FlagSet: the implemented
 // ones bound to o, the pending ones to values nobody reads. Usage and error
@@ -200,6 +201,7 @@ func defineFlags(o *options) *flag.FlagSet {
 	fs.StringVar(&o.storageEngine, "storage-engine", "innodb", "storage engine of the table; doppel supports innodb only")
 
 	fs.BoolVar(&o.skipMetadataLockCheck, "skip-metadata-lock-check", false, "skip the metadata-lock check before the swap")
+	fs.DurationVar(&o.forceCutOverAfter, "force-cut-over-after", 0, forceCutOverUsage)
 	fs.BoolVar(&o.approveRenamedColumns, "approve-renamed-columns", false, "accept doppel's reading of columns the ALTER renames")
 	fs.BoolVar(&o.skipRenamedColumns, "skip-renamed-columns", false, "treat columns the ALTER renames as unrelated: their data is not copied")
 
@@ -313,6 +315,27 @@ when a flag is repeated, the last value wins. Boolean flags are set with
 --name, or --name=false.
 `
 
+// forceCutOverUsage is long because the flag kills other sessions: the
+// operator must know exactly which ones before using it.
+var forceCutOverUsage = strings.Join([]string{
+	"once the cut-over has been trying this long since its first attempt, KILL the",
+	"sessions that keep it from its locks, so the attempt can swap; 0 never kills (e.g. 30s, 5m).",
+	"Killed: any session but doppel's own and the server's replication and system threads that",
+	"holds a metadata lock on the original or the ghost table and has held it for a second (half",
+	"--cut-over-lock-timeout-seconds if shorter) while an attempt waited: a transaction that",
+	"wrote to the table or only read it, a long query, LOCK TABLES, an open HANDLER. Its",
+	"transaction is rolled back. Each kill is logged as a warning naming the session (id, user,",
+	"host, command, time, state, table, lock; no query text).",
+	"Not killed: sessions that only wait for a lock on the table (writers queued behind the",
+	"cut-over), sessions without a lock on these tables (other tables, idle ones).",
+	"Lock holders are read from MariaDB's information_schema.METADATA_LOCK_INFO (doppel installs",
+	"the metadata_lock_info plugin when it may) or from performance_schema.metadata_locks with",
+	"the mdl instrument on. Without either, nothing shows which table a transaction holds (one that",
+	"only read it shows nowhere at all), so doppel refuses to start rather than kill on a guess.",
+	"Needs the privilege to kill other users' sessions (CONNECTION ADMIN or SUPER).",
+	"Not with --skip-metadata-lock-check; no effect with --test-on-replica.",
+}, "\n        ")
+
 const helpOutro = `
 Exit codes:
   0  migrated (or the dry run passed)
@@ -355,7 +378,7 @@ func writeFlagHelp(b *strings.Builder, f *flag.Flag) {
 	}
 	fmt.Fprintf(b, "\n        %s", usage)
 	switch f.DefValue {
-	case "", "0", "false":
+	case "", "0", "0s", "false":
 	default:
 		if typeName == "string" {
 			fmt.Fprintf(b, " (default %q)", f.DefValue)

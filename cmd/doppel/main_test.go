@@ -157,7 +157,7 @@ var implementedFlags = []string{
 	"critical-load-interval-millis", "critical-load-hibernate-seconds", "nice-ratio",
 	"cut-over-exponential-backoff", "exponential-backoff-max-interval",
 	// doppel's own
-	"checksum", "checksum-threads", "checksum-interval", "serve-tcp-address",
+	"checksum", "checksum-threads", "checksum-interval", "serve-tcp-address", "force-cut-over-after",
 }
 
 // handledInCmd are implemented flags that shape doppel's own behaviour rather
@@ -206,6 +206,7 @@ var configFieldCases = []struct {
 	{"cut-over-lock-timeout-seconds", "--cut-over-lock-timeout-seconds=7", func(c migration.Config) any { return c.CutOverLockTimeout }, 7 * time.Second},
 	{"storage-engine", "--storage-engine=InnoDB", func(c migration.Config) any { return c.StorageEngine }, "innodb"},
 	{"skip-metadata-lock-check", "--skip-metadata-lock-check", func(c migration.Config) any { return c.SkipMetadataLockCheck }, true},
+	{"force-cut-over-after", "--force-cut-over-after=90s", func(c migration.Config) any { return c.ForceCutOverAfter }, 90 * time.Second},
 	{"approve-renamed-columns", "--approve-renamed-columns", func(c migration.Config) any { return c.ApproveRenamedColumns }, true},
 	{"skip-renamed-columns", "--skip-renamed-columns", func(c migration.Config) any { return c.SkipRenamedColumns }, true},
 	// "|" separates several arguments, for flags that need a partner.
@@ -540,6 +541,8 @@ func TestValidationErrorsStopBeforeTheMigration(t *testing.T) {
 		{"allow-on-master and migrate-on-replica", withRequired("--allow-on-master", "--migrate-on-replica"), "--allow-on-master and --migrate-on-replica cannot be used together"},
 		{"quiet and verbose", withRequired("--quiet", "--verbose"), "--quiet and --verbose cannot be used together; drop one"},
 		{"quiet and debug", withRequired("--quiet", "--debug"), "--quiet and --debug cannot be used together; drop one"},
+		{"force cut-over without the lock view", withRequired("--force-cut-over-after=1m", "--skip-metadata-lock-check"), "--force-cut-over-after needs the metadata lock view that --skip-metadata-lock-check turns off"},
+		{"negative force cut-over", withRequired("--force-cut-over-after=-5s"), "--force-cut-over-after=-5s: give a positive duration, e.g. 30s, or 0 to never kill"},
 		{"chunk size zero", withRequired("--chunk-size=0"), "--chunk-size=0: give a positive number of rows per chunk"},
 		{"chunk size negative", withRequired("--chunk-size=-1"), "--chunk-size=-1: give a positive number of rows per chunk"},
 		{"unparsable alter", []string{"--database=shop", "--table=orders", "--alter=ADD COLUMN"}, "--alter does not parse: line 1 column 10: unexpected end of text; --alter takes the clauses"},
