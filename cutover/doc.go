@@ -33,10 +33,12 @@
 //     connection's LOCK TABLES WRITE but waits behind a pending exclusive
 //     request. The probe session is seen "Waiting for table metadata lock"
 //     if and only if such a request is queued on the original. Where the
-//     metadata_lock_info plugin is available (it is installed if allowed) it
-//     is used in addition, to fail fast on a session that has held the ghost
-//     longer than the lock timeout and to name the holder in errors; it
-//     never decides that the rename may go, since it shows no waiters.
+//     metadata_lock_info plugin is available (it is installed if allowed), or
+//     else performance_schema's metadata locks, it is used in addition, to
+//     fail fast on a session that has held the ghost longer than the lock
+//     timeout (the plugin only: it has the locks' age) and to name the holder
+//     in errors; it never decides that the rename may go, since it shows no
+//     waiters.
 //   - The server must keep its write-lock priority: an attempt refuses a
 //     max_write_lock_count low enough to let queued writers overtake a
 //     pending exclusive lock.
@@ -48,6 +50,11 @@
 //     that may still be running server-side are killed by id.
 //   - Cleanup runs on a fresh, short context when the caller's context has
 //     been cancelled.
+//
+// A Forcer (--force-cut-over-after) runs beside attempts and kills the
+// sessions it sees holding a metadata lock on the original or the ghost for
+// a grace period, never the caller's own sessions nor mere waiters. It only
+// frees locks sooner; no invariant above depends on it.
 //
 // The caller's part of the contract is on Drain: when the drain returns, its
 // applier must hold no open transaction on the ghost until the attempt ends.

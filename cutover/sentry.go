@@ -125,7 +125,7 @@ func (at *sentryAttempt) preflight(ctx context.Context) error {
 			"raise it to at least %d or use the two-step cut-over", n, minWriteLockCount)
 	}
 	if !at.cfg.SkipLockView {
-		at.view = openLockView(ctx, at.ctl, at.cfg.Database, at.log)
+		at.view = openLockView(ctx, at.ctl, at.cfg.Database, true, at.log)
 	}
 	return nil
 }

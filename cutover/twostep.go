@@ -63,7 +63,7 @@ func TwoStep(ctx context.Context, cfg Config, drain Drain) (res Result, err erro
 
 	var view *lockView
 	if !cfg.SkipLockView && cfg.Flavor == FlavorMariaDB {
-		view = openLockView(ctx, r.conn, cfg.Database, log)
+		view = openLockView(ctx, r.conn, cfg.Database, true, log)
 	}
 
 	start := time.Now()

@@ -27,6 +27,9 @@ type Config struct {
 	// that offers no TLS is refused, never spoken to in plaintext. It is a
 	// base configuration (LoadTLS); TLSConfig fills in the server name.
 	TLS *tls.Config
+	// Sessions, when set, records the server thread id of every connection
+	// the pool opens (see Sessions).
+	Sessions *Sessions
 }
 
 // Addr is host:port, bracketed for IPv6.
@@ -78,7 +81,12 @@ func Open(ctx context.Context, c Config) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", c.Addr(), err)
 	}
-	db := sql.OpenDB(connector)
+	var db *sql.DB
+	if c.Sessions != nil {
+		db = sql.OpenDB(recordingConnector{Connector: connector, sessions: c.Sessions})
+	} else {
+		db = sql.OpenDB(connector)
+	}
 	db.SetConnMaxLifetime(time.Hour)
 	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()

@@ -56,6 +56,11 @@ type Config struct {
 	ExponentialBackoffMaxInterval time.Duration
 	CutOverLockTimeout            time.Duration
 	StorageEngine                 string
+	// ForceCutOverAfter, when positive, makes the cut-over kill the sessions
+	// that hold metadata locks on the original or ghost table once that long
+	// has passed since its first attempt (see cutover.Forcer). It needs a
+	// view of the lock holders, so preflight refuses a server without one.
+	ForceCutOverAfter time.Duration
 
 	SkipMetadataLockCheck bool
 	ApproveRenamedColumns bool

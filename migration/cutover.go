@@ -39,6 +39,7 @@ func (m *migrator) cutOver(ctx context.Context) error {
 		swap = cutover.TwoStep
 	}
 	attempts := int(max(m.cfg.DefaultRetries, 1))
+	var firstAttempt time.Time
 	for attempt := 1; ; attempt++ {
 		if err := m.throttle.Wait(ctx); err != nil {
 			return err
@@ -50,11 +51,16 @@ func (m *migrator) cutOver(ctx context.Context) error {
 			return err
 		}
 		var held *barrier
+		if firstAttempt.IsZero() {
+			firstAttempt = time.Now()
+		}
+		stopForcing := m.forcing(ctx, firstAttempt)
 		res, err := swap(ctx, cfg, func(ctx context.Context, conn *sql.Conn) error {
 			b, err := m.drain(ctx, conn)
 			held = b
 			return err
 		})
+		stopForcing()
 		if err == nil {
 			// The apply loop stays held: the ghost is now the original, and
 			// nothing may be applied to it under its old name.

@@ -42,6 +42,14 @@ func (m *migrator) newThrottler(ctx context.Context) error {
 			return refuse("%v", err)
 		}
 	}
+	// An unreachable URL would hold the migration paused from its first
+	// chunk on, which looks like a hang; a wrong URL is far likelier than
+	// an outage at the very start, so it is refused before anything exists.
+	if u := m.cfg.ThrottleHTTP; u != "" && !m.cfg.IgnoreHTTPErrors {
+		if err := throttle.CheckHTTP(ctx, u, m.cfg.ThrottleHTTPTimeout); err != nil {
+			return refuse("--throttle-http=%s cannot be reached (%v); start the service or fix the URL, or pass --ignore-http-errors to migrate without pausing while it is unreachable", u, err)
+		}
+	}
 	// gh-ost runs --throttle-query in the migrated database, so harnesses
 	// and runbooks name its tables unqualified.
 	queryDB, err := dbconn.Open(ctx, m.serverConfig(m.writeCfg.Host, m.writeCfg.Port, m.cfg.Database))

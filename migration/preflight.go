@@ -81,7 +81,7 @@ func (m *migrator) connect(ctx context.Context) error {
 func (m *migrator) serverConfig(host string, port int, database string) dbconn.Config {
 	return dbconn.Config{
 		Host: host, Port: port, User: m.cfg.User, Password: m.cfg.Password, Database: database,
-		TLS: m.cfg.TLS, Timeout: m.cfg.MySQLTimeout,
+		TLS: m.cfg.TLS, Timeout: m.cfg.MySQLTimeout, Sessions: &m.own,
 	}
 }
 
@@ -381,19 +381,40 @@ func (m *migrator) checkNullableKey(ctx context.Context) error {
 
 // parseAlter reads --alter and refuses ALTERs that cannot run as a shadow copy.
 func (m *migrator) parseAlter() error {
-	a, err := schema.ParseAlter(m.cfg.Alter)
+	a, err := checkAlter(m.cfg.Alter)
 	if err != nil {
-		return refuse("--alter: %v", err)
-	}
-	if a.RenamesTable {
-		return refuse("the alter statement seems to RENAME the table (to %q); doppel's cut-over is what renames tables: drop the RENAME from --alter", a.NewTableName)
-	}
-	if a.Ignore {
-		return refuse("--alter uses ALTER IGNORE, which drops rows that duplicate a new unique key; doppel never drops rows silently: remove the duplicates first, then run without IGNORE")
+		return err
 	}
 	if a.Table != "" && a.Table != m.cfg.Table {
-		return refuse("--alter names table %q but --table is %q", a.Table, m.cfg.Table)
+		return refuse("--alter names table %q but --table is %q; doppel migrates one table per run: make them agree", a.Table, m.cfg.Table)
 	}
 	m.alter = a
 	return nil
+}
+
+// alterHint is how a refused --alter is fixed.
+const alterHint = `--alter takes the clauses that follow "ALTER TABLE t", e.g. --alter="ADD COLUMN c INT", or one whole ALTER TABLE statement; one ALTER per run`
+
+// ValidateAlter refuses an --alter that does not parse, holds more than one
+// statement, changes nothing, or does what a shadow copy cannot (rename the
+// table, drop rows with IGNORE), without connecting anywhere: cmd uses it
+// to reject a command line before it touches a server.
+func ValidateAlter(alter string) error {
+	_, err := checkAlter(alter)
+	return err
+}
+
+func checkAlter(alter string) (*schema.Alter, error) {
+	a, err := schema.ParseAlter(alter)
+	if err != nil {
+		// "alter does not parse: …", "alter is empty": the flag's name first.
+		return nil, refuse("--%v; %s", err, alterHint)
+	}
+	if a.RenamesTable {
+		return nil, refuse("the alter statement seems to RENAME the table (to %q); doppel's cut-over is what renames tables: drop the RENAME from --alter", a.NewTableName)
+	}
+	if a.Ignore {
+		return nil, refuse("--alter uses ALTER IGNORE, which drops rows that duplicate a new unique key; doppel never drops rows silently: remove the duplicates first, then run without IGNORE")
+	}
+	return a, nil
 }

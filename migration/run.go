@@ -16,6 +16,7 @@ import (
 	"github.com/doppel-dev/doppel/checksum"
 	"github.com/doppel-dev/doppel/control"
 	"github.com/doppel-dev/doppel/copier"
+	"github.com/doppel-dev/doppel/cutover"
 	"github.com/doppel-dev/doppel/dbconn"
 	"github.com/doppel-dev/doppel/hooks"
 	"github.com/doppel-dev/doppel/schema"
@@ -45,11 +46,16 @@ type migrator struct {
 	// selected, for --throttle-query and the status variables.
 	throttleDB *sql.DB
 	lockConn   *sql.Conn // holds the migration's named lock (execute only)
-	hooks      *hooks.Runner
-	streamer   *binlog.Streamer
-	applier    *applier.Applier
-	copier     *copier.Copier
-	checker    *checksum.Checker
+	// own records the sessions doppel opens, so a forced cut-over never
+	// kills one of them; forcer is that cut-over's killer (nil unless
+	// --force-cut-over-after).
+	own      dbconn.Sessions
+	forcer   *cutover.Forcer
+	hooks    *hooks.Runner
+	streamer *binlog.Streamer
+	applier  *applier.Applier
+	copier   *copier.Copier
+	checker  *checksum.Checker
 
 	phase        atomic.Value // string
 	rowsEstimate atomic.Int64
@@ -140,6 +146,16 @@ func (m *migrator) run(ctx context.Context) error {
 	if err := m.gate(ctx, hooks.OnValidated); err != nil {
 		return err
 	}
+	if m.cfg.Execute {
+		// Before any table exists, so that a socket that cannot be served
+		// leaves nothing behind. Commands are served once the copy starts.
+		if err := m.listenControl(); err != nil {
+			return err
+		}
+		if err := m.preparePostpone(); err != nil {
+			return err
+		}
+	}
 	if m.cfg.Resume {
 		swapped, err := m.prepareResume(ctx)
 		switch {
@@ -158,12 +174,6 @@ func (m *migrator) run(ctx context.Context) error {
 	}
 	if !m.cfg.Execute {
 		return m.finishDryRun(ctx)
-	}
-	if err := m.listenControl(); err != nil {
-		return err
-	}
-	if err := m.preparePostpone(); err != nil {
-		return err
 	}
 	if m.cfg.SkipChecksum {
 		m.log.Warn().Msg("--checksum=false: the ghost table will be swapped in WITHOUT verifying that it holds the original's rows")
@@ -208,6 +218,9 @@ func (m *migrator) preflight(ctx context.Context) error {
 		return err
 	}
 	if err := m.newThrottler(ctx); err != nil {
+		return err
+	}
+	if err := m.prepareForce(ctx); err != nil {
 		return err
 	}
 	// Before leftovers are judged (or dropped): they may be a running

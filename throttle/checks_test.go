@@ -167,6 +167,22 @@ func TestThrottleHTTP(t *testing.T) {
 	}
 }
 
+// CheckHTTP only asks whether the URL answers: a status that asks for a
+// pause is an answer.
+func TestCheckHTTPAcceptsAnyAnswer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	if err := CheckHTTP(t.Context(), srv.URL, time.Second); err != nil {
+		t.Fatalf("a 503 is an answer: %v", err)
+	}
+	srv.Close()
+	err := CheckHTTP(t.Context(), srv.URL, time.Second)
+	if err == nil || !strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), srv.URL) {
+		t.Fatalf("closed server: %v; want the cause without the URL", err)
+	}
+}
+
 func TestNiceSleepsTheRatio(t *testing.T) {
 	l := &Limits{}
 	l.SetNiceRatio(2)

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -484,7 +485,34 @@ func (t *Throttler) criticalLoad(ctx context.Context) error {
 }
 
 func (t *Throttler) httpCheck(ctx context.Context, u string) string {
-	timeout := t.cfg.HTTPTimeout
+	status, err := probeHTTP(ctx, u, t.cfg.HTTPTimeout)
+	if err != nil {
+		if t.cfg.IgnoreHTTPErrors {
+			return ""
+		}
+		return "throttle-http unreachable: " + shortError(err)
+	}
+	if status != http.StatusOK {
+		return "throttle-http returned " + strconv.Itoa(status)
+	}
+	return ""
+}
+
+// CheckHTTP reports whether --throttle-http's URL answers at all, with any
+// status: a status other than 200 is the service asking for a pause, which
+// is its job; no answer means the URL or the service is wrong.
+func CheckHTTP(ctx context.Context, u string, timeout time.Duration) error {
+	_, err := probeHTTP(ctx, u, timeout)
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err // the caller names the URL already
+	}
+	return err
+}
+
+// probeHTTP sends the HEAD request gh-ost sends, bounded by timeout (1s
+// when zero).
+func probeHTTP(ctx context.Context, u string, timeout time.Duration) (int, error) {
 	if timeout <= 0 {
 		timeout = time.Second
 	}
@@ -492,20 +520,14 @@ func (t *Throttler) httpCheck(ctx context.Context, u string) string {
 	defer cancel()
 	req, err := http.NewRequestWithContext(hctx, http.MethodHead, u, nil)
 	if err != nil {
-		return "throttle-http: " + shortError(err)
+		return 0, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		if t.cfg.IgnoreHTTPErrors {
-			return ""
-		}
-		return "throttle-http unreachable: " + shortError(err)
+		return 0, err
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return "throttle-http returned " + strconv.Itoa(resp.StatusCode)
-	}
-	return ""
+	return resp.StatusCode, nil
 }
 
 func shortError(err error) string {

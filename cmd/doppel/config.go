@@ -1,9 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -82,6 +86,7 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 		TestOnReplica:           o.testOnReplica,
 		MigrateOnReplica:        o.migrateOnReplica,
 		SkipMetadataLockCheck:   o.skipMetadataLockCheck,
+		ForceCutOverAfter:       o.forceCutOverAfter,
 		ApproveRenamedColumns:   o.approveRenamedColumns,
 		SkipRenamedColumns:      o.skipRenamedColumns,
 		IncludeTriggers:         o.includeTriggers,
@@ -234,6 +239,8 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 
 	if cfg.Alter == "" {
 		problem("--alter is required, e.g. --alter=\"ADD COLUMN c INT\"")
+	} else if err := migration.ValidateAlter(cfg.Alter); err != nil {
+		problem("%v", err)
 	} else if db, table, ok := alterTarget(cfg.Alter); ok {
 		// Like gh-ost, a full statement may name the table instead of
 		// --database/--table; naming it twice differently is a mistake worth
@@ -241,31 +248,45 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 		if cfg.Table == "" {
 			cfg.Table = table
 		} else if cfg.Table != table {
-			problem("--table=%s but --alter names table %s; they must agree", cfg.Table, table)
+			problem("--table=%s but --alter names table %s; doppel migrates one table per run: make them agree", cfg.Table, table)
 		}
 		if db != "" {
 			if cfg.Database == "" {
 				cfg.Database = db
 			} else if cfg.Database != db {
-				problem("--database=%s but --alter names database %s; they must agree", cfg.Database, db)
+				problem("--database=%s but --alter names database %s; make them agree", cfg.Database, db)
 			}
 		}
 	}
-	if cfg.Database == "" {
-		problem("--database is required (or name it in --alter: ALTER TABLE db.table ...)")
-	}
-	if cfg.Table == "" {
-		problem("--table is required (or name it in --alter: ALTER TABLE db.table ...)")
+	for _, n := range []struct{ flag, name string }{{"database", cfg.Database}, {"table", cfg.Table}} {
+		switch l := utf8.RuneCountInString(n.name); {
+		case strings.TrimSpace(n.name) == "":
+			problem("--%s is required (or name it in --alter: ALTER TABLE db.table ...)", n.flag)
+		case l > maxNameLength:
+			problem("--%s is %d characters long; MySQL names are at most %d characters: check the name", n.flag, l, maxNameLength)
+		}
 	}
 
-	if o.testOnReplica && o.migrateOnReplica {
-		problem("--test-on-replica and --migrate-on-replica are mutually exclusive")
-	}
-	if o.allowOnMaster && o.testOnReplica {
-		problem("--allow-on-master and --test-on-replica are mutually exclusive")
-	}
-	if o.allowOnMaster && o.migrateOnReplica {
-		problem("--allow-on-master and --migrate-on-replica are mutually exclusive")
+	// Pairs that ask for two different things; which one was meant only the
+	// operator knows.
+	for _, c := range []struct {
+		a, b string
+		both bool
+		why  string
+	}{
+		{"test-on-replica", "migrate-on-replica", o.testOnReplica && o.migrateOnReplica, "one swaps back for a test, the other keeps the swap"},
+		{"allow-on-master", "test-on-replica", o.allowOnMaster && o.testOnReplica, "one migrates on the primary, the other on a replica"},
+		{"allow-on-master", "migrate-on-replica", o.allowOnMaster && o.migrateOnReplica, "one migrates on the primary, the other on a replica"},
+		{"quiet", "verbose", o.quiet && o.verbose, ""},
+		{"quiet", "debug", o.quiet && o.debug, ""},
+	} {
+		if c.both {
+			why := ""
+			if c.why != "" {
+				why = " (" + c.why + ")"
+			}
+			problem("--%s and --%s cannot be used together%s; drop one", c.a, c.b, why)
+		}
 	}
 	switch {
 	case o.includeTriggers && o.triggerSuffix == "":
@@ -278,14 +299,15 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 		problem("--trigger-suffix=%q: use letters, digits and underscores only", o.triggerSuffix)
 	}
 	if o.approveRenamedColumns && o.skipRenamedColumns {
-		problem("--approve-renamed-columns and --skip-renamed-columns contradict each other; choose one")
+		problem("--approve-renamed-columns and --skip-renamed-columns contradict each other (copy the renamed columns' data, or not); choose one")
 	}
-	if o.quiet && o.verbose {
-		problem("--quiet and --verbose are mutually exclusive")
+	switch {
+	case o.forceCutOverAfter < 0:
+		problem("--force-cut-over-after=%s: give a positive duration, e.g. 30s, or 0 to never kill", o.forceCutOverAfter)
+	case o.forceCutOverAfter > 0 && o.skipMetadataLockCheck:
+		problem("--force-cut-over-after needs the metadata lock view that --skip-metadata-lock-check turns off: it kills only sessions it sees holding the tables' locks; drop one")
 	}
-	if o.quiet && o.debug {
-		problem("--quiet and --debug are mutually exclusive")
-	}
+	checkPaths(o, problem)
 
 	switch o.cutOver {
 	case cutOverAtomic, "default", "":
@@ -311,8 +333,12 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 		cfg.ReplicaServerID = uint32(o.replicaServerID)
 	}
 
+	// gh-ost raises a small chunk size to its minimum; zero or less is
+	// not a size at all, more likely a templating slip than a wish.
 	cfg.ChunkSize = clamp(o.chunkSize, minChunkSize, maxChunkSize)
-	if cfg.ChunkSize != o.chunkSize {
+	if o.chunkSize <= 0 {
+		problem("--chunk-size=%d: give a positive number of rows per chunk (%d to %d; 1000 is the default)", o.chunkSize, minChunkSize, maxChunkSize)
+	} else if cfg.ChunkSize != o.chunkSize {
 		adjusted = append(adjusted, adjustment{"chunk-size", o.chunkSize, cfg.ChunkSize,
 			fmt.Sprintf("outside %d..%d", minChunkSize, maxChunkSize)})
 	}
@@ -339,6 +365,39 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 	cfg.CutOverLockTimeout = time.Duration(lockTimeout) * time.Second
 
 	return cfg, adjusted, problems
+}
+
+// maxNameLength is MySQL's limit on database and table names, in characters.
+const maxNameLength = 64
+
+// checkPaths refuses files and directories that cannot work, before doppel
+// connects anywhere: found later, they would stop a run that has already
+// created tables.
+func checkPaths(o *options, problem func(string, ...any)) {
+	if p := o.serveSocketFile; p != "" {
+		dir := filepath.Dir(p)
+		fi, err := os.Stat(dir)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			problem("--serve-socket-file=%s: directory %s does not exist; create it or choose another path", p, dir)
+		case err != nil:
+			problem("--serve-socket-file=%s: %v; choose another path", p, err)
+		case !fi.IsDir():
+			problem("--serve-socket-file=%s: %s is not a directory; choose another path", p, dir)
+		}
+	}
+	if p := o.hooksPath; p != "" {
+		const fix = "give the directory that holds the gh-ost-on-* hooks"
+		fi, err := os.Stat(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			problem("--hooks-path=%s does not exist; %s", p, fix)
+		case err != nil:
+			problem("--hooks-path=%s: %v; %s", p, err, fix)
+		case !fi.IsDir():
+			problem("--hooks-path=%s is not a directory; %s", p, fix)
+		}
+	}
 }
 
 func clamp(v, lo, hi int64) int64 {

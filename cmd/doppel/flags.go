@@ -56,6 +56,7 @@ type options struct {
 	storageEngine             string
 
 	skipMetadataLockCheck bool
+	forceCutOverAfter     time.Duration
 	approveRenamedColumns bool
 	skipRenamedColumns    bool
 
@@ -155,7 +156,8 @@ var notImplemented = []pendingFlag{
 }
 
 // ownFlags are doppel's flags that gh-ost does not have; all others are gh-ost's.
-var ownFlags = []string{"checksum", "checksum-threads", "checksum-interval", "serve-tcp-address", "max-reconnect-wait"}
+var ownFlags = []string{"checksum", "checksum-threads", "checksum-interval", "serve-tcp-address", "max-reconnect-wait",
+	"force-cut-over-after"}
 
 // defineFlags registers every gh-ost flag on a new FlagSet: the implemented
 // ones bound to o, the pending ones to values nobody reads. Usage and error
@@ -184,7 +186,7 @@ func defineFlags(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.exactRowCount, "exact-rowcount", false, "count the table's rows for progress instead of trusting the estimate")
 	fs.BoolVar(&o.concurrentRowCount, "concurrent-rowcount", true, "with --exact-rowcount, count while copying rather than before")
 
-	fs.Int64Var(&o.chunkSize, "chunk-size", 1000, fmt.Sprintf("rows copied per chunk; values outside %d..%d are clamped", minChunkSize, maxChunkSize))
+	fs.Int64Var(&o.chunkSize, "chunk-size", 1000, fmt.Sprintf("rows copied per chunk; must be positive, and is clamped into %d..%d", minChunkSize, maxChunkSize))
 	fs.Int64Var(&o.dmlBatchSize, "dml-batch-size", 10, fmt.Sprintf("binlog events applied per transaction; values outside %d..%d are clamped", minDMLBatchSize, maxDMLBatchSize))
 	fs.Int64Var(&o.defaultRetries, "default-retries", 60, "attempts at a failing operation before giving up")
 
@@ -204,6 +206,7 @@ func defineFlags(o *options) *flag.FlagSet {
 	fs.StringVar(&o.storageEngine, "storage-engine", "innodb", "storage engine of the table; doppel supports innodb only")
 
 	fs.BoolVar(&o.skipMetadataLockCheck, "skip-metadata-lock-check", false, "skip the metadata-lock check before the swap")
+	fs.DurationVar(&o.forceCutOverAfter, "force-cut-over-after", 0, forceCutOverUsage)
 	fs.BoolVar(&o.approveRenamedColumns, "approve-renamed-columns", false, "accept doppel's reading of columns the ALTER renames")
 	fs.BoolVar(&o.skipRenamedColumns, "skip-renamed-columns", false, "treat columns the ALTER renames as unrelated: their data is not copied")
 
@@ -322,9 +325,34 @@ when a flag is repeated, the last value wins. Boolean flags are set with
 --name, or --name=false.
 `
 
+// forceCutOverUsage is long because the flag kills other sessions: the
+// operator must know exactly which ones before using it.
+var forceCutOverUsage = strings.Join([]string{
+	"once the cut-over has been trying this long since its first attempt, KILL the",
+	"sessions that keep it from its locks, so the attempt can swap; 0 never kills (e.g. 30s, 5m).",
+	"Killed: any session but doppel's own and the server's replication and system threads that",
+	"holds a metadata lock on the original or the ghost table and has held it for a second (half",
+	"--cut-over-lock-timeout-seconds if shorter) while an attempt waited: a transaction that",
+	"wrote to the table or only read it, a long query, LOCK TABLES, an open HANDLER. Its",
+	"transaction is rolled back. Each kill is logged as a warning naming the session (id, user,",
+	"host, command, time, state, table, lock; no query text).",
+	"Not killed: sessions that only wait for a lock on the table (writers queued behind the",
+	"cut-over), sessions without a lock on these tables (other tables, idle ones).",
+	"Lock holders are read from MariaDB's information_schema.METADATA_LOCK_INFO (doppel installs",
+	"the metadata_lock_info plugin when it may) or from performance_schema.metadata_locks with",
+	"the mdl instrument on. Without either, nothing shows which table a transaction holds (one that",
+	"only read it shows nowhere at all), so doppel refuses to start rather than kill on a guess.",
+	"Needs the privilege to kill other users' sessions (CONNECTION ADMIN or SUPER).",
+	"Not with --skip-metadata-lock-check; no effect with --test-on-replica.",
+}, "\n        ")
+
 const helpOutro = `
-Exit codes: 0 migrated (or dry run passed), 1 migration failed or was
-interrupted, 2 bad usage.
+Exit codes:
+  0  migrated (or the dry run passed)
+  1  the migration failed, was interrupted, or was refused by a check against
+     the servers (or the --throttle-http service); a refusal changes nothing
+  2  bad usage: the command line was refused before connecting anywhere;
+     nothing was changed
 
 To compare two tables by hand with the same checksum: doppel checksum --help
 `
@@ -360,7 +388,7 @@ func writeFlagHelp(b *strings.Builder, f *flag.Flag) {
 	}
 	fmt.Fprintf(b, "\n        %s", usage)
 	switch f.DefValue {
-	case "", "0", "false":
+	case "", "0", "0s", "false":
 	default:
 		if typeName == "string" {
 			fmt.Fprintf(b, " (default %q)", f.DefValue)

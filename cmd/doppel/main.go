@@ -73,8 +73,7 @@ func (a *app) run(args []string) int {
 			printHelp(a.stdout, fs)
 			return exitOK
 		}
-		fmt.Fprintf(a.stderr, "doppel: %v\n\n", err)
-		printHelp(a.stderr, fs)
+		fmt.Fprintf(a.stderr, "doppel: %s\n", describeParseError(fs, err))
 		return exitUsage
 	}
 	// flag stops at the first non-flag word and ignores everything after it;

@@ -161,7 +161,7 @@ var implementedFlags = []string{
 	"cut-over-exponential-backoff", "exponential-backoff-max-interval",
 	"ssl", "ssl-ca", "ssl-cert", "ssl-key", "ssl-allow-insecure", "mysql-timeout",
 	// doppel's own
-	"checksum", "checksum-threads", "checksum-interval", "serve-tcp-address",
+	"checksum", "checksum-threads", "checksum-interval", "serve-tcp-address", "force-cut-over-after",
 	"checkpoint", "checkpoint-seconds", "resume", "max-reconnect-wait",
 }
 
@@ -211,6 +211,7 @@ var configFieldCases = []struct {
 	{"cut-over-lock-timeout-seconds", "--cut-over-lock-timeout-seconds=7", func(c migration.Config) any { return c.CutOverLockTimeout }, 7 * time.Second},
 	{"storage-engine", "--storage-engine=InnoDB", func(c migration.Config) any { return c.StorageEngine }, "innodb"},
 	{"skip-metadata-lock-check", "--skip-metadata-lock-check", func(c migration.Config) any { return c.SkipMetadataLockCheck }, true},
+	{"force-cut-over-after", "--force-cut-over-after=90s", func(c migration.Config) any { return c.ForceCutOverAfter }, 90 * time.Second},
 	{"approve-renamed-columns", "--approve-renamed-columns", func(c migration.Config) any { return c.ApproveRenamedColumns }, true},
 	{"skip-renamed-columns", "--skip-renamed-columns", func(c migration.Config) any { return c.SkipRenamedColumns }, true},
 	// "|" separates several arguments, for flags that need a partner.
@@ -248,7 +249,7 @@ var configFieldCases = []struct {
 	{"serve-socket-file", "--serve-socket-file=/tmp/s.sock", func(c migration.Config) any { return c.ServeSocketFile }, "/tmp/s.sock"},
 	{"serve-tcp-port", "--serve-tcp-port=7000", func(c migration.Config) any { return c.ServeTCPAddr }, "127.0.0.1:7000"},
 	{"serve-tcp-address", "--serve-tcp-port=7000|--serve-tcp-address=0.0.0.0", func(c migration.Config) any { return c.ServeTCPAddr }, "0.0.0.0:7000"},
-	{"hooks-path", "--hooks-path=/etc/hooks", func(c migration.Config) any { return c.HooksPath }, "/etc/hooks"},
+	{"hooks-path", "--hooks-path=/", func(c migration.Config) any { return c.HooksPath }, "/"},
 	{"hooks-hint", "--hooks-hint=h", func(c migration.Config) any { return c.HooksHint }, "h"},
 	{"hooks-hint-owner", "--hooks-hint-owner=o", func(c migration.Config) any { return c.HooksHintOwner }, "o"},
 	{"hooks-hint-token", "--hooks-hint-token=tk", func(c migration.Config) any { return c.HooksHintToken }, "tk"},
@@ -472,22 +473,45 @@ func TestUnknownFlagFailsWithUsage(t *testing.T) {
 	if out.code != exitUsage || out.called {
 		t.Fatalf("exit code %d, called %v", out.code, out.called)
 	}
-	if !strings.Contains(out.stderr, "flag provided but not defined: -no-such-flag") {
-		t.Errorf("stderr lacks flag's own error:\n%s", out.stderr)
-	}
-	if !strings.Contains(out.stderr, "--chunk-size") {
-		t.Errorf("stderr lacks the usage:\n%s", out.stderr)
+	// One line that names the flag and the way out, not the whole help,
+	// which would push the error off the screen.
+	if want := "doppel: unknown flag --no-such-flag; run 'doppel --help' for the list of flags\n"; out.stderr != want {
+		t.Errorf("stderr %q, want %q", out.stderr, want)
 	}
 	if out.stdout != "" {
 		t.Errorf("stdout should be empty, got:\n%s", out.stdout)
 	}
 }
 
-func TestMalformedFlagValueFailsWithUsage(t *testing.T) {
+func TestParseErrorsSayWhatToDo(t *testing.T) {
 	t.Parallel()
-	out := harness{}.run(t, withRequired("--port=abc")...)
-	if out.code != exitUsage || out.called || !strings.Contains(out.stderr, `invalid value "abc" for flag -port`) {
-		t.Errorf("exit code %d, called %v, stderr:\n%s", out.code, out.called, out.stderr)
+	tests := []struct {
+		arg, want string
+	}{
+		{"--port=abc", `--port: "abc" is not a number (a whole number is expected)`},
+		{"--port=99999999999999999999", `--port: "99999999999999999999" is out of range`},
+		{"--replica-server-id=-1", `--replica-server-id: "-1" is not a number (a whole number, 0 or more, is expected)`},
+		{"--execute=maybe", `--execute: "maybe" is not true or false`},
+		{"--nice-ratio=lots", `--nice-ratio: "lots" is not a number`},
+		{"--checksum-interval=10", `--checksum-interval: "10" is not a duration (a number with a unit, e.g. 30s, 5m or 1h)`},
+		{"--alter", "--alter needs a value, e.g. --alter=VALUE"},
+		{"--chunk_size=5", "unknown flag --chunk_size (did you mean --chunk-size?)"},
+		{"--exucute", "unknown flag --exucute (did you mean --execute?)"},
+		{"--AllowOnMaster", "unknown flag --AllowOnMaster (did you mean --allow-on-master?)"},
+		{"---execute", "bad flag syntax: ---execute"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.arg, func(t *testing.T) {
+			t.Parallel()
+			out := harness{}.run(t, append(append([]string{}, required...), tc.arg)...)
+			if out.code != exitUsage || out.called {
+				t.Fatalf("exit code %d, called %v", out.code, out.called)
+			}
+			want := "doppel: " + tc.want
+			if !strings.HasPrefix(out.stderr, want) || !strings.HasSuffix(out.stderr, "; run 'doppel --help' for the list of flags\n") {
+				t.Errorf("stderr %q, want %q and the hint", out.stderr, want)
+			}
+		})
 	}
 }
 
@@ -564,11 +588,26 @@ func TestValidationErrorsStopBeforeTheMigration(t *testing.T) {
 		{"unknown cut-over", withRequired("--cut-over=fast"), "--cut-over=fast is not a cut-over algorithm; use atomic or two-step"},
 		{"rocksdb", withRequired("--storage-engine=rocksdb"), "--storage-engine=rocksdb is not supported: doppel migrates InnoDB tables only"},
 		{"other engine", withRequired("--storage-engine=myisam"), "--storage-engine=myisam is not supported"},
-		{"test and migrate on replica", withRequired("--test-on-replica", "--migrate-on-replica"), "--test-on-replica and --migrate-on-replica are mutually exclusive"},
-		{"allow-on-master and test-on-replica", withRequired("--allow-on-master", "--test-on-replica"), "--allow-on-master and --test-on-replica are mutually exclusive"},
-		{"allow-on-master and migrate-on-replica", withRequired("--allow-on-master", "--migrate-on-replica"), "--allow-on-master and --migrate-on-replica are mutually exclusive"},
-		{"quiet and verbose", withRequired("--quiet", "--verbose"), "--quiet and --verbose are mutually exclusive"},
-		{"quiet and debug", withRequired("--quiet", "--debug"), "--quiet and --debug are mutually exclusive"},
+		{"test and migrate on replica", withRequired("--test-on-replica", "--migrate-on-replica"), "--test-on-replica and --migrate-on-replica cannot be used together (one swaps back for a test, the other keeps the swap); drop one"},
+		{"allow-on-master and test-on-replica", withRequired("--allow-on-master", "--test-on-replica"), "--allow-on-master and --test-on-replica cannot be used together (one migrates on the primary, the other on a replica); drop one"},
+		{"allow-on-master and migrate-on-replica", withRequired("--allow-on-master", "--migrate-on-replica"), "--allow-on-master and --migrate-on-replica cannot be used together"},
+		{"quiet and verbose", withRequired("--quiet", "--verbose"), "--quiet and --verbose cannot be used together; drop one"},
+		{"quiet and debug", withRequired("--quiet", "--debug"), "--quiet and --debug cannot be used together; drop one"},
+		{"force cut-over without the lock view", withRequired("--force-cut-over-after=1m", "--skip-metadata-lock-check"), "--force-cut-over-after needs the metadata lock view that --skip-metadata-lock-check turns off"},
+		{"negative force cut-over", withRequired("--force-cut-over-after=-5s"), "--force-cut-over-after=-5s: give a positive duration, e.g. 30s, or 0 to never kill"},
+		{"chunk size zero", withRequired("--chunk-size=0"), "--chunk-size=0: give a positive number of rows per chunk"},
+		{"chunk size negative", withRequired("--chunk-size=-1"), "--chunk-size=-1: give a positive number of rows per chunk"},
+		{"unparsable alter", []string{"--database=shop", "--table=orders", "--alter=ADD COLUMN"}, "--alter does not parse: line 1 column 10: unexpected end of text; --alter takes the clauses"},
+		{"two statements", []string{"--database=shop", "--table=orders", "--alter=ADD c INT; DROP TABLE x"}, "--alter does not parse: it holds 2 statements"},
+		{"alter that renames the table", []string{"--database=shop", "--table=orders", "--alter=RENAME TO x"}, "the alter statement seems to RENAME the table"},
+		{"alter ignore", []string{"--database=shop", "--alter=ALTER IGNORE TABLE orders ADD UNIQUE KEY (c)"}, "--alter uses ALTER IGNORE"},
+		{"blank database", []string{"--database=   ", "--table=orders", "--alter=ADD c INT"}, "--database is required"},
+		{"database name too long", []string{"--database=" + strings.Repeat("d", 65), "--table=orders", "--alter=ADD c INT"}, "--database is 65 characters long; MySQL names are at most 64 characters: check the name"},
+		{"table name too long in characters", []string{"--database=shop", "--table=" + strings.Repeat("é", 65), "--alter=ADD c INT"}, "--table is 65 characters long"},
+		{"socket directory missing", withRequired("--serve-socket-file=/nonexistent/dir/x.sock"), "--serve-socket-file=/nonexistent/dir/x.sock: directory /nonexistent/dir does not exist; create it or choose another path"},
+		{"socket directory is a file", withRequired("--serve-socket-file=/dev/null/x.sock"), "--serve-socket-file=/dev/null/x.sock: /dev/null is not a directory; choose another path"},
+		{"hooks path missing", withRequired("--hooks-path=/nonexistent/hooks"), "--hooks-path=/nonexistent/hooks does not exist; give the directory that holds the gh-ost-on-* hooks"},
+		{"hooks path is a file", withRequired("--hooks-path=/dev/null"), "--hooks-path=/dev/null is not a directory"},
 		{"approve and skip renames", withRequired("--approve-renamed-columns", "--skip-renamed-columns"), "--approve-renamed-columns and --skip-renamed-columns contradict each other"},
 		{"ask-pass with password", withRequired("--ask-pass", "--password=x"), "--ask-pass and --password are mutually exclusive"},
 		{"port zero", withRequired("--port=0"), "--port=0 is not a TCP port"},
@@ -577,7 +616,7 @@ func TestValidationErrorsStopBeforeTheMigration(t *testing.T) {
 		{"bad master port", withRequired("--assume-master-host=primary:http"), `--assume-master-host=primary:http: "http" is not a TCP port`},
 		{"replica server id zero", withRequired("--replica-server-id=0"), "--replica-server-id=0 must be between 1 and 4294967295"},
 		{"replica server id too big", withRequired("--replica-server-id=4294967296"), "--replica-server-id=4294967296 must be between 1 and 4294967295"},
-		{"alter names another table", withRequired("--alter=ALTER TABLE shop.customers ADD c INT"), "--table=orders but --alter names table customers"},
+		{"alter names another table", withRequired("--alter=ALTER TABLE shop.customers ADD c INT"), "--table=orders but --alter names table customers; doppel migrates one table per run: make them agree"},
 		{"alter names another database", withRequired("--alter=ALTER TABLE billing.orders ADD c INT"), "--database=shop but --alter names database billing"},
 		{"missing conf file", withRequired("--conf=/nonexistent/doppel.cnf"), "--conf: open /nonexistent/doppel.cnf"},
 	}
