@@ -28,7 +28,7 @@ type laterFlag struct {
 //
 //	issue 5 (throttling, interactive socket; implemented): --throttle-query,
 //	         --throttle-flag-file, --serve-socket-file, --initially-drop-socket-file
-//	issue 6 (checkpoint/resume; not yet): --checkpoint
+//	issue 6 (checkpoint/resume; implemented): --checkpoint
 var laterFlags = []laterFlag{
 	{name: "throttle-query", issue: 5, value: func(*runEnv) string { return throttleQuery }},
 	{name: "throttle-flag-file", issue: 5, value: func(r *runEnv) string { return r.throttleFlagFile }},

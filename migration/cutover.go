@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/doppel-dev/doppel/cutover"
+	"github.com/doppel-dev/doppel/dbconn"
 	"github.com/doppel-dev/doppel/hooks"
 	"github.com/doppel-dev/doppel/schema"
 )
@@ -141,7 +142,8 @@ var errDrainRetry = errors.New("drain did not finish")
 // retryable reports whether a failed attempt left everything as it was and
 // may succeed later.
 func retryable(err error) bool {
-	return errors.Is(err, cutover.ErrLockTimeout) || errors.Is(err, cutover.ErrGhostInUse) || errors.Is(err, errDrainRetry)
+	return errors.Is(err, cutover.ErrLockTimeout) || errors.Is(err, cutover.ErrGhostInUse) || errors.Is(err, errDrainRetry) ||
+		dbconn.IsConnectionError(err)
 }
 
 // testOnReplicaSwap proves the swap on a stopped replica and swaps back, so

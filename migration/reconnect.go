@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/doppel-dev/doppel/binlog"
+	"github.com/doppel-dev/doppel/dbconn"
 )
 
 // defaultMaxReconnectWait rides out a server restart or a failover.
@@ -66,6 +67,32 @@ func (m *migrator) stream(ctx context.Context, start binlog.Position, out chan<-
 			return fmt.Errorf("binlog server unreachable for more than --max-reconnect-wait=%s: %w", m.maxReconnectWait(), err)
 		}
 		m.log.Warn().Err(err).Str("pos", start.String()).Dur("retry_in", wait).Msg("binlog stream lost; reconnecting")
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 10*time.Second)
+	}
+}
+
+// rideOut runs fn again while it fails because the server cannot be
+// reached, for up to --max-reconnect-wait: for steps that are safe to start
+// over (a catch-up, a checksum pass).
+func (m *migrator) rideOut(ctx context.Context, what string, fn func(context.Context) error) error {
+	var down outage
+	wait := time.Second
+	for {
+		err := fn(ctx)
+		if err == nil || ctx.Err() != nil || !dbconn.IsConnectionError(err) {
+			return err
+		}
+		if !down.failed(m.maxReconnectWait()) {
+			return fmt.Errorf("%s: server unreachable for more than --max-reconnect-wait=%s: %w", what, m.maxReconnectWait(), err)
+		}
+		if down.reportDue() {
+			m.log.Warn().Err(err).Str("step", what).Msg("server unreachable; retrying")
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

@@ -253,8 +253,10 @@ func (m *migrator) barrier(ctx context.Context, hold bool) (*barrier, error) {
 
 // catchUp returns once the ghost holds every change committed so far.
 func (m *migrator) catchUp(ctx context.Context) error {
-	_, err := m.barrier(ctx, false)
-	return err
+	return m.rideOut(ctx, "catch up", func(ctx context.Context) error {
+		_, err := m.barrier(ctx, false)
+		return err
+	})
 }
 
 // verifySuspects proves that no row collided away: every key the copier

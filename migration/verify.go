@@ -49,8 +49,13 @@ func (m *migrator) verify(ctx context.Context) error {
 	}
 	m.phase.Store("checksum")
 	m.dirty.reset()
-	out, err := m.checker.Verify(ctx, m.consistentPoint, m.repair)
-	m.recordChecksum(out)
+	var out checksum.Outcome
+	err := m.rideOut(ctx, "checksum", func(ctx context.Context) error {
+		var err error
+		out, err = m.checker.Verify(ctx, m.consistentPoint, m.repair)
+		m.recordChecksum(out)
+		return err
+	})
 	if err != nil {
 		return m.checksumFailed(ctx, err)
 	}
@@ -177,8 +182,13 @@ func (m *migrator) verifyWritten(ctx context.Context) error {
 		return m.verify(ctx)
 	}
 	m.phase.Store("checksum")
-	out, err := m.checker.VerifyChunks(ctx, m.consistentPoint, m.repair, chunks)
-	m.recordChecksum(out)
+	var out checksum.Outcome
+	err := m.rideOut(ctx, "checksum", func(ctx context.Context) error {
+		var err error
+		out, err = m.checker.VerifyChunks(ctx, m.consistentPoint, m.repair, chunks)
+		m.recordChecksum(out)
+		return err
+	})
 	if err != nil {
 		return m.checksumFailed(ctx, err)
 	}

@@ -45,7 +45,7 @@ func (a *app) runChecksum(args []string) int {
 	fs.StringVar(&o.host, "host", "127.0.0.1", "MySQL host holding both tables")
 	fs.IntVar(&o.port, "port", 3306, "MySQL port of --host")
 	fs.StringVar(&o.user, "user", "", "MySQL user (overrides user in the --conf file)")
-	fs.StringVar(&o.password, "password", "", "MySQL password; prefer --ask-pass or --conf")
+	fs.StringVar(&o.password, "password", "", "MySQL password; prefer --ask-pass, --conf or DOPPEL_PASSWORD/MYSQL_PWD in the environment")
 	fs.StringVar(&o.conf, "conf", "", "MySQL option file whose [client] section gives user and password")
 	fs.BoolVar(&o.askPass, "ask-pass", false, "read the MySQL password from the terminal (or one line of stdin)")
 	bindConnectionFlags(fs, &o)
@@ -93,6 +93,9 @@ func (a *app) runChecksum(args []string) int {
 	if lockSeconds < 1 {
 		problems = append(problems, fmt.Sprintf("--lock-timeout-seconds=%d: give at least 1", lockSeconds))
 	}
+	if o.password == "" {
+		o.password = movedPassword(a.getenv)
+	}
 	if o.askPass && o.password != "" {
 		problems = append(problems, "--ask-pass and --password are mutually exclusive; give the password one way")
 	}
@@ -110,6 +113,9 @@ func (a *app) runChecksum(args []string) int {
 		if password == "" {
 			password = p
 		}
+	}
+	if password == "" && !o.askPass {
+		password = envPassword(a.getenv)
 	}
 	if len(problems) > 0 {
 		for _, p := range problems {

@@ -210,6 +210,10 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 		}
 	}
 
+	if o.password == "" {
+		o.password = movedPassword(getenv)
+		cfg.Password = o.password
+	}
 	if o.conf != "" {
 		user, password, err := readOptionFile(o.conf, getenv)
 		if err != nil {
@@ -229,12 +233,7 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 	// Last in precedence, as the mysql client does: the environment, which
 	// keeps the password out of the process list.
 	if cfg.Password == "" && !o.askPass {
-		for _, name := range []string{"DOPPEL_PASSWORD", "MYSQL_PWD"} {
-			if v := getenv(name); v != "" {
-				cfg.Password = v
-				break
-			}
-		}
+		cfg.Password = envPassword(getenv)
 	}
 
 	if cfg.Alter == "" {

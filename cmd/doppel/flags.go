@@ -354,6 +354,10 @@ Exit codes:
   2  bad usage: the command line was refused before connecting anywhere;
      nothing was changed
 
+An interrupted run (signal, crash, lost server) started with --checkpoint is
+continued by the same command with --resume. What failures look like, and how
+to clean up after one: docs/operations.md.
+
 To compare two tables by hand with the same checksum: doppel checksum --help
 `
 

@@ -34,6 +34,7 @@ type migrateFunc func(ctx context.Context, cfg migration.Config, log zerolog.Log
 var runMigration migrateFunc = migration.Run
 
 func main() {
+	hidePassword()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 

@@ -125,7 +125,10 @@ func (tg *target) runAs(user, password string, args ...string) *proc {
 		tg.t.Fatal(err)
 	}
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "DOPPEL_PASSWORD="+password)
+	cmd.Env = os.Environ()
+	if password != "" {
+		cmd.Env = append(cmd.Env, "DOPPEL_PASSWORD="+password)
+	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		tg.t.Fatal(err)

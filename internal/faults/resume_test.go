@@ -1,8 +1,10 @@
 package faults
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -124,4 +126,81 @@ func TestKilledDuringCutOverResumes(t *testing.T) {
 			tg.verify(w)
 		})
 	}
+}
+
+// TestResumeRefusals: --resume must refuse, with the original untouched,
+// when the interrupted migration cannot be continued safely.
+func TestResumeRefusals(t *testing.T) {
+	c := sandbox.Shared(t)
+	tg := newTarget(t, c.Primary, 30000)
+	unchanged := func() {
+		t.Helper()
+		tg.compare("SELECT * FROM t ORDER BY id", "SELECT * FROM ref ORDER BY id")
+	}
+	refused := func(want string, extra ...string) {
+		t.Helper()
+		p := tg.run(tg.args(append([]string{"--resume"}, extra...)...)...)
+		if code := p.wait(time.Minute); code != 1 || !p.saw(want) {
+			t.Fatalf("exit %d, want 1 and %q; log tail:\n%s", code, want, p.tail(10))
+		}
+		unchanged()
+	}
+	refused("there is no interrupted migration")
+
+	p := tg.run(tg.args()...)
+	if !p.waitForN(`"message":"checkpoint written"`, 2, 2*time.Minute) {
+		t.Fatalf("copy did not start; log tail:\n%s", p.tail(20))
+	}
+	p.signal(syscall.SIGTERM)
+	if code := p.wait(time.Minute); code != 1 {
+		t.Fatalf("SIGTERM: exit %d", code)
+	}
+	unchanged()
+
+	// A dry run says whether the checkpoint can be resumed.
+	dry := tg.run(append(tg.args("--resume"), "--execute=false")...)
+	if code := dry.wait(time.Minute); code != 0 || !dry.saw("can be resumed") {
+		t.Fatalf("dry run: exit %d; log tail:\n%s", code, dry.tail(10))
+	}
+	// A new run must not overwrite the interrupted one's tables.
+	fresh := tg.run(tg.args()...)
+	if code := fresh.wait(time.Minute); code != 1 || !fresh.saw("continue it with --resume") {
+		t.Fatalf("new run over a checkpoint: exit %d; log tail:\n%s", code, fresh.tail(10))
+	}
+	refused("ran a different ALTER", "--alter=ADD COLUMN y int")
+
+	if _, err := tg.db.Exec("FLUSH BINARY LOGS"); err != nil {
+		t.Fatal(err)
+	}
+	var file string
+	if err := tg.db.QueryRow("SELECT binlog_file FROM _t_ghk").Scan(&file); err != nil {
+		t.Fatal(err)
+	}
+	// Purging needs every later binlog kept: purge only up to the file
+	// after the checkpoint's, on a server whose replica has read it all.
+	if err := c.WaitReplicaCaughtUp(ctxFor(t, time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tg.db.Exec("PURGE BINARY LOGS TO '" + nextBinlog(file) + "'"); err != nil {
+		t.Fatal(err)
+	}
+	refused("no longer on")
+
+	if _, err := tg.db.Exec("ALTER TABLE t ADD COLUMN by_hand int NULL"); err != nil {
+		t.Fatal(err)
+	}
+	p2 := tg.run(tg.args("--resume")...)
+	if code := p2.wait(time.Minute); code != 1 || !p2.saw("changed since the checkpoint") {
+		t.Fatalf("altered original: exit %d; log tail:\n%s", code, p2.tail(10))
+	}
+	tg.compare("SELECT id, uk, k, c, pad, amount, ts FROM t ORDER BY id", "SELECT * FROM ref ORDER BY id")
+}
+
+// nextBinlog names the binlog file after name (mysql-bin.000007 →
+// mysql-bin.000008).
+func nextBinlog(name string) string {
+	i := strings.LastIndexByte(name, '.')
+	var n int
+	fmt.Sscanf(name[i+1:], "%d", &n)
+	return fmt.Sprintf("%s.%0*d", name[:i], len(name)-i-1, n+1)
 }
