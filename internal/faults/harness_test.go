@@ -54,6 +54,7 @@ type target struct {
 	flagFile string // the postpone flag file
 	socket   string
 	serverID uint32
+	procs    []*proc // every run, so verify can read their logs
 }
 
 // newTarget creates t (to migrate) and ref with the same rows.
@@ -139,6 +140,7 @@ func (tg *target) runAs(user, password string, args ...string) *proc {
 	}
 	p := &proc{t: tg.t, cmd: cmd}
 	p.cond = sync.NewCond(&p.mu)
+	tg.procs = append(tg.procs, p)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -258,6 +260,13 @@ func (tg *target) verifyWith(w *workload.Workload, allowErrors bool) {
 	r := w.Result()
 	if len(r.Errors) > 0 && !allowErrors {
 		tg.t.Fatalf("%d writer errors, first: %v", len(r.Errors), r.Errors[0])
+	}
+	// The checksum repairs what differs, which would hide a resume or
+	// reconnect that lost a change: no run may have needed a repair.
+	for i, p := range tg.procs {
+		if p.saw("checksum mismatch") {
+			tg.t.Errorf("run %d needed a checksum repair: the ghost had diverged before the checksum", i+1)
+		}
 	}
 	const cols = "id, uk, k, c, pad, amount, ts"
 	tg.compare("SELECT "+cols+", x FROM t ORDER BY id", "SELECT "+cols+", 7 FROM ref ORDER BY id")
