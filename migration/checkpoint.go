@@ -28,6 +28,7 @@ type checkpoint struct {
 	Alter       string
 	OrigSchema  string // fingerprints of both tables' definitions
 	GhostSchema string
+	OldTable    string // the name the original gets at the swap (--timestamp-old-table varies it)
 	Watermark   string // copier.Watermark; "" before the first chunk
 	CopyDone    bool
 	Pos         binlog.Position
@@ -74,6 +75,7 @@ func (m *migrator) createCheckpointTable(ctx context.Context) error {
   alter_statement mediumtext CHARACTER SET utf8mb4 NOT NULL,
   original_schema char(64) CHARACTER SET ascii NOT NULL,
   ghost_schema char(64) CHARACTER SET ascii NOT NULL,
+  old_table varchar(64) CHARACTER SET utf8mb4 NOT NULL,
   copy_watermark mediumtext CHARACTER SET ascii NOT NULL,
   copy_done tinyint NOT NULL,
   binlog_file varchar(255) CHARACTER SET ascii NOT NULL,
@@ -105,7 +107,7 @@ func (m *migrator) currentCheckpoint() (checkpoint, bool) {
 	}
 	return checkpoint{
 		Phase: m.phase.Load().(string), Alter: m.alter.Text, OrigSchema: m.origPrint, GhostSchema: m.ghostPrint,
-		Watermark: m.copier.Watermark(), CopyDone: m.copier.Done(), Pos: pos,
+		OldTable: m.names.old, Watermark: m.copier.Watermark(), CopyDone: m.copier.Done(), Pos: pos,
 		RowsCopied: m.copier.Copied(), Chunks: m.copier.Chunks(), Applied: m.applied.Load(),
 	}, true
 }
@@ -118,14 +120,15 @@ func (m *migrator) writeCheckpoint(ctx context.Context) error {
 		return nil
 	}
 	q := fmt.Sprintf(`INSERT INTO %s (id, written_at, phase, alter_statement, original_schema, ghost_schema,
-  copy_watermark, copy_done, binlog_file, binlog_pos, binlog_gtid, rows_copied, chunks_copied, changes_applied)
-VALUES (1, UTC_TIMESTAMP(6), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  old_table, copy_watermark, copy_done, binlog_file, binlog_pos, binlog_gtid, rows_copied, chunks_copied, changes_applied)
+VALUES (1, UTC_TIMESTAMP(6), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON DUPLICATE KEY UPDATE written_at = VALUES(written_at), phase = VALUES(phase), alter_statement = VALUES(alter_statement),
-  original_schema = VALUES(original_schema), ghost_schema = VALUES(ghost_schema), copy_watermark = VALUES(copy_watermark),
+  original_schema = VALUES(original_schema), ghost_schema = VALUES(ghost_schema), old_table = VALUES(old_table),
+  copy_watermark = VALUES(copy_watermark),
   copy_done = VALUES(copy_done), binlog_file = VALUES(binlog_file), binlog_pos = VALUES(binlog_pos),
   binlog_gtid = VALUES(binlog_gtid), rows_copied = VALUES(rows_copied), chunks_copied = VALUES(chunks_copied),
   changes_applied = VALUES(changes_applied)`, schema.QuoteTable(m.cfg.Database, m.names.checkpoint))
-	_, err := m.write.ExecContext(ctx, q, c.Phase, c.Alter, c.OrigSchema, c.GhostSchema, c.Watermark, c.CopyDone,
+	_, err := m.write.ExecContext(ctx, q, c.Phase, c.Alter, c.OrigSchema, c.GhostSchema, c.OldTable, c.Watermark, c.CopyDone,
 		c.Pos.File, c.Pos.Pos, c.Pos.GTID, c.RowsCopied, c.Chunks, c.Applied)
 	if err != nil {
 		return fmt.Errorf("write checkpoint: %w", err)
@@ -168,7 +171,7 @@ func (m *migrator) finalCheckpoint(cause error) {
 		m.log.Warn().Err(err).Msg("could not record the final checkpoint; --resume continues from the previous one")
 	}
 	m.log.Warn().Str("ghost", m.names.ghost).Str("checkpoint", m.names.checkpoint).Str("cause", errorClass(cause)).
-		Msg("migration stopped before the swap; the original table is untouched. To continue where it stopped, run the same command again with --resume; to abandon it, drop the ghost, changelog and checkpoint tables (see docs/operations.md)")
+		Msg("migration stopped before the swap; the original table is untouched. If it was interrupted or lost its server, run the same command again with --resume to continue where it stopped; to abandon it, drop the ghost, changelog and checkpoint tables (see docs/operations.md)")
 }
 
 func errorClass(err error) string {
@@ -182,11 +185,11 @@ func errorClass(err error) string {
 func (m *migrator) loadCheckpoint(ctx context.Context) (checkpoint, error) {
 	var c checkpoint
 	var done int
-	q := fmt.Sprintf(`SELECT written_at, phase, alter_statement, original_schema, ghost_schema, copy_watermark, copy_done,
+	q := fmt.Sprintf(`SELECT written_at, phase, alter_statement, original_schema, ghost_schema, old_table, copy_watermark, copy_done,
   binlog_file, binlog_pos, binlog_gtid, rows_copied, chunks_copied, changes_applied FROM %s WHERE id = 1`,
 		schema.QuoteTable(m.cfg.Database, m.names.checkpoint))
 	var written string
-	err := m.write.QueryRowContext(ctx, q).Scan(&written, &c.Phase, &c.Alter, &c.OrigSchema, &c.GhostSchema, &c.Watermark, &done,
+	err := m.write.QueryRowContext(ctx, q).Scan(&written, &c.Phase, &c.Alter, &c.OrigSchema, &c.GhostSchema, &c.OldTable, &c.Watermark, &done,
 		&c.Pos.File, &c.Pos.Pos, &c.Pos.GTID, &c.RowsCopied, &c.Chunks, &c.Applied)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, refuse("the checkpoint table %s.%s is empty: the earlier run stopped before its first checkpoint; start again with --initially-drop-ghost-table instead of --resume",
@@ -219,6 +222,10 @@ func (m *migrator) prepareResume(ctx context.Context) (swapped bool, err error) 
 	if err != nil {
 		return false, err
 	}
+	// The swap's name for the original is the interrupted run's: with
+	// --timestamp-old-table this run's would differ, and a swap that
+	// happened, or the sentry under that name, would go unrecognised.
+	m.names.old = c.OldTable
 	if c.Alter != m.alter.Text {
 		return false, refuse("--resume: the interrupted migration ran a different ALTER (%q, this command gives %q); resume it with the same --alter, or start again with --initially-drop-ghost-table",
 			c.Alter, m.alter.Text)

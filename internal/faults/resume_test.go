@@ -97,11 +97,21 @@ func TestKilledRunsResume(t *testing.T) {
 // place and every row equal to the reference.
 func TestKilledDuringCutOverResumes(t *testing.T) {
 	c := sandbox.Shared(t)
-	for _, delay := range []time.Duration{0, 2 * time.Millisecond, 20 * time.Millisecond} {
-		t.Run(delay.String(), func(t *testing.T) {
+	cases := []struct {
+		delay time.Duration
+		extra []string
+	}{
+		{0, nil}, {2 * time.Millisecond, nil}, {20 * time.Millisecond, nil},
+		// The resumed run starts later than the interrupted one, so its own
+		// timestamped name for the old table would differ.
+		{20 * time.Millisecond, []string{"--timestamp-old-table"}},
+	}
+	for _, tc := range cases {
+		delay := tc.delay
+		t.Run(fmt.Sprint(delay, tc.extra), func(t *testing.T) {
 			tg := newTarget(t, c.Primary, 20000)
 			w := tg.writers(300)
-			p := tg.run(tg.args("--postpone-cut-over-flag-file=")...)
+			p := tg.run(tg.args(append([]string{"--postpone-cut-over-flag-file="}, tc.extra...)...)...)
 			if !p.waitFor(`"message":"original table locked"`, 3*time.Minute) {
 				t.Fatalf("never reached the cut-over; log tail:\n%s", p.tail(30))
 			}
@@ -114,7 +124,8 @@ func TestKilledDuringCutOverResumes(t *testing.T) {
 			if w.Result().Writes == before {
 				t.Fatal("writers made no progress after the kill: a lock was left behind")
 			}
-			resumed := tg.run(tg.args("--resume", "--postpone-cut-over-flag-file=")...)
+			time.Sleep(1100 * time.Millisecond) // a new second: a new timestamped name
+			resumed := tg.run(tg.args(append([]string{"--resume", "--postpone-cut-over-flag-file="}, tc.extra...)...)...)
 			if code := resumed.wait(3 * time.Minute); code != 0 {
 				t.Fatalf("resume exited %d; log tail:\n%s", code, resumed.tail(30))
 			}
