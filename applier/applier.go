@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/doppel-dev/doppel/binlog"
 	"github.com/doppel-dev/doppel/dbconn"
@@ -37,7 +38,15 @@ type Config struct {
 	// SkipStrictMode keeps the server's sql_mode instead of adding
 	// STRICT_ALL_TABLES (gh-ost's --skip-strict-mode).
 	SkipStrictMode bool
-	Logger         zerolog.Logger
+	// Threads is how many transactions apply one batch at once, each
+	// holding the batch's changes to a disjoint set of keys (0 or 1: one).
+	Threads int
+	// GhostDef is the ghost table's definition. When it has a unique key
+	// besides the migration key, batches are applied in one transaction:
+	// rows of different keys could then collide on that key, and whether
+	// they do depends on the order they are written in.
+	GhostDef *schema.Table
+	Logger   zerolog.Logger
 }
 
 // column is one shared column.
@@ -67,6 +76,7 @@ type Applier struct {
 	keyOrig    []string
 	stmts      *statements
 	origWhere  string // `k` = ? on the original table, for CheckDisplaced
+	threads    int    // transactions per batch (see Config.Threads)
 
 	idleMu sync.Mutex
 	idle   []*session
@@ -113,6 +123,18 @@ func New(cfg Config) (*Applier, error) {
 		retry:      dbconn.Policy{Attempts: max(cfg.Retries, 1), ReconnectWait: cfg.ReconnectWait},
 		keyOrig:    cfg.Mapping.KeyOrig,
 		displaced:  map[string]KeyValues{},
+		threads:    max(cfg.Threads, 1),
+	}
+	if a.threads > 1 {
+		// Without the ghost's definition its keys are unknown: stay ordered.
+		k, ok := otherUniqueKey(cfg.GhostDef, cfg.Mapping.GhostKeyName)
+		if ok {
+			a.log.Info().Str("unique_key", k).Int("apply_threads", a.threads).
+				Msg("the ghost has a unique key besides the migration key: changes are applied in order, one transaction at a time")
+		}
+		if ok || cfg.GhostDef == nil {
+			a.threads = 1
+		}
 	}
 	byName := map[string]int{}
 	for i, c := range cfg.Orig.Columns {
@@ -157,6 +179,19 @@ func New(cfg Config) (*Applier, error) {
 	return a, nil
 }
 
+// otherUniqueKey names a unique key of t other than the migration key.
+func otherUniqueKey(t *schema.Table, migrationKey string) (string, bool) {
+	if t == nil {
+		return "", false
+	}
+	for _, k := range t.Keys {
+		if (k.Unique || k.Primary) && !strings.EqualFold(k.Name, migrationKey) {
+			return k.Name, true
+		}
+	}
+	return "", false
+}
+
 // equalsTuple is a WHERE condition matching one key.
 func equalsTuple(cols, placeholders []string) string {
 	if len(cols) == 1 {
@@ -175,32 +210,59 @@ func equalsTuple(cols, placeholders []string) string {
 // mode without NO_ZERO_DATE and NO_ZERO_IN_DATE, with NO_AUTO_VALUE_ON_ZERO),
 // kept for later calls, and closed rather than returned to the pool, so that
 // no other user of the pool inherits that session.
+//
+// With Config.Threads above one, each stretch of Threads×BatchSize changes
+// is coalesced as a whole and its keys dealt by hash to Threads
+// transactions that run at once: a key's changes stay in one transaction,
+// and keys are independent (no other unique key, see Config.GhostDef), so
+// the order between the transactions does not matter. Apply returns once
+// all of them committed, so a caller's "applied up to here" holds.
 func (a *Applier) Apply(ctx context.Context, changes []binlog.RowChange) error {
-	for start := 0; start < len(changes); start += a.batch {
-		part := changes[start:min(start+a.batch, len(changes))]
+	step := a.batch * a.threads
+	for start := 0; start < len(changes); start += step {
+		part := changes[start:min(start+step, len(changes))]
 		p, err := a.plan(part)
 		if err != nil {
 			return err
 		}
-		err = dbconn.Retry(ctx, a.retry, func(ctx context.Context) error {
-			s, err := a.acquire(ctx)
-			if err != nil {
+		parts := p.split(a.threads)
+		if len(parts) == 1 {
+			if err := a.applyPlan(ctx, parts[0]); err != nil {
 				return err
 			}
-			if err := a.transaction(ctx, s, p); err != nil {
-				a.discard(s)
-				if dbconn.IsRetryable(err) {
-					a.log.Warn().Uint16("errno", dbconn.ErrorNumber(err)).Int("changes", len(part)).
-						Msg("apply attempt failed")
-				}
-				return err
-			}
-			a.release(s)
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("apply %d row changes: %w", len(part), err)
+			continue
 		}
+		g, gctx := errgroup.WithContext(ctx)
+		for _, sub := range parts {
+			g.Go(func() error { return a.applyPlan(gctx, sub) })
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyPlan applies one plan in one transaction, retried as a whole.
+func (a *Applier) applyPlan(ctx context.Context, p plan) error {
+	err := dbconn.Retry(ctx, a.retry, func(ctx context.Context) error {
+		s, err := a.acquire(ctx)
+		if err != nil {
+			return err
+		}
+		if err := a.transaction(ctx, s, p); err != nil {
+			a.discard(s)
+			if dbconn.IsRetryable(err) {
+				a.log.Warn().Uint16("errno", dbconn.ErrorNumber(err)).Int("changes", p.changes).
+					Msg("apply attempt failed")
+			}
+			return err
+		}
+		a.release(s)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("apply %d row changes: %w", p.changes, err)
 	}
 	return nil
 }

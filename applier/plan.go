@@ -2,6 +2,7 @@ package applier
 
 import (
 	"fmt"
+	"hash/fnv"
 	"sort"
 	"strconv"
 
@@ -21,6 +22,31 @@ type entry struct {
 type plan struct {
 	entries []entry // ordered by seq: rows go in in the order the original last wrote them
 	changes int
+}
+
+// split deals p's keys to at most n plans by a hash of the key, keeping
+// each plan's entries in p's order. Changes are counted where their key's
+// last change went, which is only for logs.
+func (p plan) split(n int) []plan {
+	if n <= 1 || len(p.entries) <= 1 {
+		return []plan{p}
+	}
+	parts := make([]plan, n)
+	for _, e := range p.entries {
+		h := fnv.New32a()
+		h.Write([]byte(e.id))
+		i := int(h.Sum32() % uint32(n))
+		parts[i].entries = append(parts[i].entries, e)
+		parts[i].changes++
+	}
+	out := parts[:0]
+	for _, sub := range parts {
+		if len(sub.entries) > 0 {
+			out = append(out, sub)
+		}
+	}
+	out[0].changes += p.changes - len(p.entries)
+	return out
 }
 
 func (p plan) rows() []entry {

@@ -1,6 +1,7 @@
 package applier
 
 import (
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"math"
@@ -301,6 +302,9 @@ func TestReplayOfRealBinlogMatchesOriginal(t *testing.T) {
 		f.exec(q, args...)
 	}
 	f.exec("INSERT INTO _t_gho (" + schema.ColumnList(m.GhostColumns) + ") SELECT " + schema.ColumnList(m.OrigColumns) + " FROM t")
+	// A second ghost in the same starting state, for the parallel replay.
+	f.exec("CREATE TABLE _t_par LIKE _t_gho")
+	f.exec("INSERT INTO _t_par SELECT * FROM _t_gho")
 	start := f.position()
 	w.run(300)
 	txns := f.stream(start, "t")
@@ -346,6 +350,28 @@ func TestReplayOfRealBinlogMatchesOriginal(t *testing.T) {
 	}
 	sameRows(t, "after replaying the second half", want, f.dump(ghostQuery))
 	noConnectionsInUse(t, a, db)
+
+	// Parallel: the same transactions, grouped the same way, with their
+	// keys dealt to 8 transactions at a time. 60 ids take 300
+	// transactions, so keys are hot, and ids move (UPDATE … SET id).
+	p, err := New(Config{DB: db, Database: f.name, Ghost: "_t_par", Orig: orig, Mapping: m, BatchSize: 7, Retries: 5,
+		Threads: 8, GhostDef: f.load("_t_par"), Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	if p.threads != 8 {
+		t.Fatalf("parallel applier runs %d threads, want 8", p.threads)
+	}
+	for i := 0; i < len(txns); {
+		n := 1 + r.IntN(40)
+		if err := p.Apply(t.Context(), changesOf(txns[i:min(i+n, len(txns))])); err != nil {
+			t.Fatalf("parallel apply: %v", err)
+		}
+		i += n
+	}
+	sameRows(t, "after a parallel replay", want, f.dump(comparison("_t_par", m.GhostColumns)))
+	noConnectionsInUse(t, p, db)
 
 	for _, batch := range []int{1, 1000} {
 		b := f.newApplier(db, orig, "_t_gho", m, batch, zerolog.Nop())
@@ -448,5 +474,60 @@ func TestReplayKeyedByMariaDBBinaryTypes(t *testing.T) {
 			sameRows(t, "after replay", f.dump("SELECT k, n FROM k ORDER BY k"), f.dump("SELECT k, n FROM _k_gho ORDER BY k"))
 			noConnectionsInUse(t, a, db)
 		})
+	}
+}
+
+func TestParallelApplyFallsBackWithAnotherUniqueKey(t *testing.T) {
+	orig := &schema.Table{Schema: "d", Name: "t", Columns: []schema.Column{{Name: "id", DataType: "int"}, {Name: "u", DataType: "int"}}}
+	m := &schema.Mapping{OrigColumns: []string{"id", "u"}, GhostColumns: []string{"id", "u"},
+		KeyName: "PRIMARY", KeyOrig: []string{"id"}, KeyGhost: []string{"id"}, GhostKeyName: "PRIMARY"}
+	pk := schema.Key{Name: "PRIMARY", Columns: []string{"id"}, Primary: true, Unique: true}
+	cases := []struct {
+		name  string
+		ghost *schema.Table
+		want  int
+	}{
+		{"only the migration key", &schema.Table{Keys: []schema.Key{pk, {Name: "k", Columns: []string{"u"}}}}, 4},
+		{"another unique key", &schema.Table{Keys: []schema.Key{pk, {Name: "uu", Columns: []string{"u"}, Unique: true}}}, 1},
+		{"ghost unknown", nil, 1},
+	}
+	for _, c := range cases {
+		a, err := New(Config{DB: &sql.DB{}, Database: "d", Ghost: "_t_gho", Orig: orig, Mapping: m, BatchSize: 10, Threads: 4, GhostDef: c.ghost})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.threads != c.want {
+			t.Errorf("%s: %d threads, want %d", c.name, a.threads, c.want)
+		}
+	}
+}
+
+func TestSplitKeepsEachKeyInOnePlanInOrder(t *testing.T) {
+	var p plan
+	for i := 0; i < 200; i++ {
+		p.entries = append(p.entries, entry{id: fmt.Sprintf("I%d;", i%50*7919), seq: i})
+	}
+	p.changes = 260
+	parts := p.split(8)
+	if len(parts) < 2 || len(parts) > 8 {
+		t.Fatalf("%d parts", len(parts))
+	}
+	owner := map[string]int{}
+	total, changes := 0, 0
+	for i, sub := range parts {
+		changes += sub.changes
+		for j, e := range sub.entries {
+			if o, ok := owner[e.id]; ok && o != i {
+				t.Fatalf("key %s in parts %d and %d", e.id, o, i)
+			}
+			owner[e.id] = i
+			if j > 0 && sub.entries[j-1].seq > e.seq {
+				t.Fatalf("part %d out of order", i)
+			}
+			total++
+		}
+	}
+	if total != 200 || changes != 260 {
+		t.Fatalf("split kept %d entries and %d changes, want 200 and 260", total, changes)
 	}
 }

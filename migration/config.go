@@ -37,6 +37,10 @@ type Config struct {
 
 	ChunkSize      int64
 	DMLBatchSize   int64
+	// ApplyThreads is how many transactions apply binlog changes to the
+	// ghost at once, on disjoint keys (0: 1). It falls back to one when the
+	// ghost has a unique key besides the migration key.
+	ApplyThreads int
 	DefaultRetries int64
 
 	InitiallyDropGhostTable bool

@@ -358,7 +358,7 @@ func (m *migrator) newWorkers() error {
 	m.applier, err = applier.New(applier.Config{
 		DB: m.write, Database: m.cfg.Database, Ghost: m.names.ghost, Orig: m.orig, Mapping: m.mapping,
 		BatchSize: int(m.cfg.DMLBatchSize), Retries: int(m.cfg.DefaultRetries), ReconnectWait: m.maxReconnectWait(),
-		SkipStrictMode: m.cfg.SkipStrictMode,
+		SkipStrictMode: m.cfg.SkipStrictMode, Threads: m.cfg.ApplyThreads, GhostDef: m.ghost,
 		Logger:         m.base,
 	})
 	if err != nil {

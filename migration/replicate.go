@@ -82,7 +82,9 @@ func (m *migrator) applyLoop(ctx context.Context, in <-chan binlog.Txn) error {
 			if len(pending) == 0 {
 				m.lastApplied.Store(seen)
 			}
-			if len(pending) >= int(m.dmlBatch.Load()) {
+			// With apply threads, a flush spreads over that many
+			// transactions of a batch each.
+			if len(pending) >= int(m.dmlBatch.Load())*max(m.cfg.ApplyThreads, 1) {
 				if err := flush(); err != nil {
 					return err
 				}

@@ -40,6 +40,14 @@ const (
 	maxChecksumThreads = 64
 )
 
+// --apply-threads: each is a pinned connection with its own transaction.
+// The default is settled by bench/ (see README).
+const (
+	minApplyThreads     = 1
+	maxApplyThreads     = 64
+	defaultApplyThreads = 4
+)
+
 const (
 	cutOverAtomic  = "atomic"
 	cutOverTwoStep = "two-step"
@@ -104,6 +112,7 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 		ChecksumThreads:         o.checksumThreads,
 		ChecksumInterval:        o.checksumInterval,
 		PostponeCutOverFlagFile: o.postponeCutOverFlagFile,
+		ApplyThreads:            o.applyThreads,
 		Checkpoint:              o.checkpoint || o.resume,
 		CheckpointInterval:      time.Duration(o.checkpointSeconds) * time.Second,
 		Resume:                  o.resume,
@@ -187,6 +196,9 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 	}
 	if o.checksumThreads < minChecksumThreads || o.checksumThreads > maxChecksumThreads {
 		problem("--checksum-threads=%d: give %d to %d", o.checksumThreads, minChecksumThreads, maxChecksumThreads)
+	}
+	if o.applyThreads < minApplyThreads || o.applyThreads > maxApplyThreads {
+		problem("--apply-threads=%d: give %d to %d", o.applyThreads, minApplyThreads, maxApplyThreads)
 	}
 	if o.checkpointSeconds < 1 {
 		problem("--checkpoint-seconds=%d: give at least 1 second", o.checkpointSeconds)

@@ -162,7 +162,7 @@ var implementedFlags = []string{
 	"ssl", "ssl-ca", "ssl-cert", "ssl-key", "ssl-allow-insecure", "mysql-timeout",
 	// doppel's own
 	"checksum", "checksum-threads", "checksum-interval", "serve-tcp-address", "force-cut-over-after",
-	"checkpoint", "checkpoint-seconds", "resume", "max-reconnect-wait",
+	"checkpoint", "checkpoint-seconds", "resume", "max-reconnect-wait", "apply-threads",
 }
 
 // handledInCmd are implemented flags that shape doppel's own behaviour rather
@@ -231,6 +231,7 @@ var configFieldCases = []struct {
 	{"checksum-threads", "--checksum-threads=8", func(c migration.Config) any { return c.ChecksumThreads }, 8},
 	{"checksum-interval", "--checksum-interval=10m", func(c migration.Config) any { return c.ChecksumInterval }, 10 * time.Minute},
 	{"checkpoint", "--checkpoint", func(c migration.Config) any { return c.Checkpoint }, true},
+	{"apply-threads", "--apply-threads=8", func(c migration.Config) any { return c.ApplyThreads }, 8},
 	{"checkpoint-seconds", "--checkpoint-seconds=30", func(c migration.Config) any { return c.CheckpointInterval }, 30 * time.Second},
 	{"resume", "--resume", func(c migration.Config) any { return [2]bool{c.Resume, c.Checkpoint} }, [2]bool{true, true}},
 	{"max-reconnect-wait", "--max-reconnect-wait=90s", func(c migration.Config) any { return c.MaxReconnectWait }, 90 * time.Second},
@@ -374,6 +375,7 @@ func TestDefaultsBecomeTheDefaultConfig(t *testing.T) {
 		ChecksumThreads:    4,
 		ChecksumInterval:   time.Hour,
 		CheckpointInterval: 300 * time.Second,
+		ApplyThreads:       4,
 		MaxReconnectWait:   5 * time.Minute,
 
 		MaxLag:                     1500 * time.Millisecond,
