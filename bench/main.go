@@ -43,17 +43,37 @@ func main() {
 	rows := flag.Int("rows", 1_000_000, "rows in the sysbench-shaped table")
 	rate := flag.Int("writes-per-second", 1000, "write load for the loaded runs")
 	chunk := flag.Int("chunk-size", 1000, "doppel's and pt-osc's chunk size")
-	only := flag.String("tools", "alter,pt-osc,doppel", "comma-separated tools to run")
+	only := flag.String("tools", "alter,pt-osc,doppel", "comma-separated tools to run (empty: none)")
+	drainThreads := flag.String("drain-apply-threads", "1,2,4,8", "--apply-threads values for the apply-throughput run (empty: skip it)")
+	drainFor := flag.Duration("drain-load", 30*time.Second, "how long the clients write while the migration is throttled")
+	drainRows := flag.Int("drain-rows", 100_000, "rows in the apply-throughput run's table")
+	dmlBatch := flag.Int("dml-batch-size", 0, "doppel's --dml-batch-size in the apply-throughput run (0: doppel's default)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *doppel, *rows, *rate, *chunk, strings.Split(*only, ",")); err != nil {
+	var threads []int
+	for _, f := range strings.Split(*drainThreads, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		var n int
+		if _, err := fmt.Sscan(f, &n); err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "bench: -drain-apply-threads: %q is not a positive number\n", f)
+			os.Exit(2)
+		}
+		threads = append(threads, n)
+	}
+	var tools []string
+	if *only != "" {
+		tools = strings.Split(*only, ",")
+	}
+	if err := run(ctx, *doppel, *rows, *rate, *chunk, tools, drainConfig{threads, *drainFor, *drainRows, *dmlBatch}); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, doppel string, rows, rate, chunk int, tools []string) error {
+func run(ctx context.Context, doppel string, rows, rate, chunk int, tools []string, dc drainConfig) error {
 	cluster, err := sandbox.Start(ctx, sandbox.Options{})
 	if err != nil {
 		return err
@@ -77,6 +97,9 @@ func run(ctx context.Context, doppel string, rows, rate, chunk int, tools []stri
 
 	var results []result
 	for _, load := range []int{0, rate} {
+		if len(tools) == 0 {
+			break
+		}
 		for _, tool := range tools {
 			fmt.Fprintf(os.Stderr, "bench: %s, %d writes/s: seeding %d rows\n", tool, load, rows)
 			if err := seed(ctx, db, rows); err != nil {
@@ -89,7 +112,12 @@ func run(ctx context.Context, doppel string, rows, rate, chunk int, tools []stri
 			results = append(results, r)
 		}
 	}
-	report(results, rows)
+	if len(results) > 0 {
+		report(results, rows)
+	}
+	if len(dc.threads) > 0 {
+		return drain(ctx, s, db, doppel, dc)
+	}
 	return nil
 }
 
