@@ -906,6 +906,19 @@ func TestFinishedMigrationLogsItsReport(t *testing.T) {
 	}
 }
 
+func TestInstantMigrationLogsItsAlgorithm(t *testing.T) {
+	t.Parallel()
+	report := migration.Report{InstantDDL: "INSTANT", Duration: time.Second}
+	out := harness{report: report}.run(t, withRequired("--execute", "--attempt-instant-ddl")...)
+	if out.code != exitOK {
+		t.Fatalf("exit code %d, stderr:\n%s", out.code, out.stderr)
+	}
+	l := findLog(logLines(t, out.stderr), "migration finished: the server applied the ALTER in place (--attempt-instant-ddl); nothing was copied")
+	if l == nil || l["algorithm"] != "INSTANT" || l["instant_ddl"] != true {
+		t.Errorf("finish line %v; stderr:\n%s", l, out.stderr)
+	}
+}
+
 func TestRedactHidesPasswordsWithoutMangling(t *testing.T) {
 	t.Parallel()
 	cases := []struct{ in, password, want string }{
