@@ -240,3 +240,18 @@ func TestDryRunReportsInstantDDL(t *testing.T) {
 		})
 	}
 }
+
+// MySQL has no NOCOPY; MariaDB's is tried only with LOCK=NONE, so a change
+// that would block writers while it works is refused rather than run.
+func TestInstantAlgorithmsPerFlavor(t *testing.T) {
+	var got []string
+	for _, flavor := range []string{"mariadb", "mysql"} {
+		for _, alg := range instantAlgorithms(flavor) {
+			got = append(got, flavor+":"+strings.TrimSpace(algorithmClause(alg)))
+		}
+	}
+	want := "mariadb:, ALGORITHM=INSTANT|mariadb:, ALGORITHM=NOCOPY, LOCK=NONE|mysql:, ALGORITHM=INSTANT"
+	if strings.Join(got, "|") != want {
+		t.Fatalf("got %q, want %q", strings.Join(got, "|"), want)
+	}
+}
