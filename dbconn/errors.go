@@ -34,6 +34,13 @@ const (
 	CrServerLost         = 2013
 )
 
+// An ALTER … ALGORITHM=X the server refuses because that algorithm cannot
+// make the change (the table is left as it was).
+const (
+	ErAlterNotSupported       = 1845
+	ErAlterNotSupportedReason = 1846
+)
+
 // ErrorNumber returns the server's error number, or 0 when err is not a
 // server error.
 func ErrorNumber(err error) uint16 {

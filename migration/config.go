@@ -66,6 +66,13 @@ type Config struct {
 	// view of the lock holders, so preflight refuses a server without one.
 	ForceCutOverAfter time.Duration
 
+	// AttemptInstantDDL asks the server to apply the ALTER to the original
+	// in place (ALGORITHM=INSTANT, on MariaDB then NOCOPY with LOCK=NONE)
+	// before any table is created, its metadata-lock wait bounded by
+	// CutOverLockTimeout; only if it refuses or times out is a ghost built.
+	// Not attempted with TestOnReplica or Resume.
+	AttemptInstantDDL bool
+
 	SkipMetadataLockCheck bool
 	ApproveRenamedColumns bool
 	SkipRenamedColumns    bool

@@ -143,9 +143,19 @@ func (m *migrator) createGhost(ctx context.Context) error {
 		}
 		return err
 	}
-	alter := fmt.Sprintf("ALTER TABLE %s %s", schema.QuoteTable(m.cfg.Database, ghost), m.alter.Text)
-	if _, err := conn.ExecContext(ctx, alter); err != nil {
-		return fail(refuse("the ALTER fails on the ghost table: %v; the original is untouched — fix --alter", err))
+	applied := false
+	if !m.cfg.Execute {
+		// The dry run's copy is empty and unwatched: the place to learn
+		// whether --attempt-instant-ddl would work.
+		if applied, err = m.proveInstant(ctx, conn, ghost); err != nil {
+			return fail(err)
+		}
+	}
+	if !applied {
+		alter := fmt.Sprintf("ALTER TABLE %s %s", schema.QuoteTable(m.cfg.Database, ghost), m.alter.Text)
+		if _, err := conn.ExecContext(ctx, alter); err != nil {
+			return fail(refuse("the ALTER fails on the ghost table: %v; the original is untouched — fix --alter", err))
+		}
 	}
 	if err := m.keepAutoIncrement(ctx, conn, ghost); err != nil {
 		return fail(err)

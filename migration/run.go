@@ -107,6 +107,13 @@ type Report struct {
 	ChecksumLockHeld time.Duration
 	OldTable         string // the original's name after the swap ("" when dropped or not swapped)
 	Duration         time.Duration
+
+	// InstantDDL is the algorithm ("INSTANT" or "NOCOPY") with which the
+	// server applied the ALTER to the original in place, so that nothing was
+	// copied or swapped (--attempt-instant-ddl); in a dry run, the one it
+	// could use. InstantRefused says why neither applied, when one was tried.
+	InstantDDL     string
+	InstantRefused string
 }
 
 // Run migrates cfg.Table as cfg describes. Without cfg.Execute it is a dry
@@ -144,6 +151,12 @@ func (m *migrator) run(ctx context.Context) error {
 		return err
 	}
 	if err := m.gate(ctx, hooks.OnValidated); err != nil {
+		return err
+	}
+	if done, err := m.attemptInstant(ctx); err != nil || done {
+		if done {
+			m.notify(ctx, hooks.OnSuccess, hooks.Vars{hooks.VarInstantDDL: "true"})
+		}
 		return err
 	}
 	if m.cfg.Execute {

@@ -93,6 +93,7 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 		TimestampOldTable:       o.timestampOldTable,
 		TestOnReplica:           o.testOnReplica,
 		MigrateOnReplica:        o.migrateOnReplica,
+		AttemptInstantDDL:       o.attemptInstantDDL,
 		SkipMetadataLockCheck:   o.skipMetadataLockCheck,
 		ForceCutOverAfter:       o.forceCutOverAfter,
 		ApproveRenamedColumns:   o.approveRenamedColumns,

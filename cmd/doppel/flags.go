@@ -55,6 +55,7 @@ type options struct {
 	backoffMaxIntervalSeconds int64
 	storageEngine             string
 
+	attemptInstantDDL     bool
 	skipMetadataLockCheck bool
 	forceCutOverAfter     time.Duration
 	approveRenamedColumns bool
@@ -134,7 +135,6 @@ var notImplemented = []pendingFlag{
 	{"master-user", "", "MySQL user for the primary, when it differs from --user (needs --assume-master-host)"},
 	{"master-password", "", "MySQL password for the primary, when it differs from --password (needs --assume-master-host)"},
 	{"charset", "utf8mb4", "character set of the MySQL connections"},
-	{"attempt-instant-ddl", false, "try ALGORITHM=INSTANT first and only migrate if the server refuses"},
 	{"allow-master-master", false, "allow running against a primary that replicates from another primary"},
 	{"tungsten", false, "the topology replicates with Tungsten Replicator"},
 	{"aliyun-rds", false, "the servers are Aliyun RDS instances"},
@@ -206,6 +206,7 @@ func defineFlags(o *options) *flag.FlagSet {
 	fs.Int64Var(&o.backoffMaxIntervalSeconds, "exponential-backoff-max-interval", 64, "longest wait in seconds between cut-over attempts with --cut-over-exponential-backoff")
 	fs.StringVar(&o.storageEngine, "storage-engine", "innodb", "storage engine of the table; doppel supports innodb only")
 
+	fs.BoolVar(&o.attemptInstantDDL, "attempt-instant-ddl", false, attemptInstantUsage)
 	fs.BoolVar(&o.skipMetadataLockCheck, "skip-metadata-lock-check", false, "skip the metadata-lock check before the swap")
 	fs.DurationVar(&o.forceCutOverAfter, "force-cut-over-after", 0, forceCutOverUsage)
 	fs.BoolVar(&o.approveRenamedColumns, "approve-renamed-columns", false, "accept doppel's reading of columns the ALTER renames")
@@ -346,6 +347,18 @@ var forceCutOverUsage = strings.Join([]string{
 	"only read it shows nowhere at all), so doppel refuses to start rather than kill on a guess.",
 	"Needs the privilege to kill other users' sessions (CONNECTION ADMIN or SUPER).",
 	"Not with --skip-metadata-lock-check; no effect with --test-on-replica.",
+}, "\n        ")
+
+// attemptInstantUsage says what the flag changes on the server, since the
+// ALTER then runs on the live table itself.
+var attemptInstantUsage = strings.Join([]string{
+	"before creating any table, run the ALTER on the original table itself with ALGORITHM=INSTANT",
+	"(a metadata change), and on MariaDB then ALGORITHM=NOCOPY, LOCK=NONE (no rebuild; writers keep",
+	"writing, but an index build still takes its time, and replicas apply it after the primary). Its",
+	"wait for the table's metadata lock, during which writers queue behind it, is bounded by",
+	"--cut-over-lock-timeout-seconds. If the server refuses or the wait times out, the table is unchanged",
+	"and doppel migrates through a ghost table as usual. Not attempted with --test-on-replica or --resume.",
+	"A dry run tells whether the ALTER could run in place, with or without this flag.",
 }, "\n        ")
 
 const helpOutro = `

@@ -151,13 +151,18 @@ func (a *app) run(args []string) int {
 		return exitFailed
 	}
 	if !cfg.Execute {
-		log.Info().Dur("duration", report.Duration).Msg("dry run finished; add --execute to migrate")
+		log.Info().Str("in_place_algorithm", report.InstantDDL).Dur("duration", report.Duration).Msg("dry run finished; add --execute to migrate")
+		return exitOK
+	}
+	if report.InstantDDL != "" {
+		log.Info().Str("algorithm", report.InstantDDL).Bool("instant_ddl", true).Dur("duration", report.Duration).
+			Msg("migration finished: the server applied the ALTER in place (--attempt-instant-ddl); nothing was copied")
 		return exitOK
 	}
 	log.Info().Int64("rows_copied", report.RowsCopied).Int64("changes_applied", report.ChangesApplied).
 		Dur("cut_over_stall", report.CutOverStall).Str("old_table", report.OldTable).
 		Dur("copy_duration", report.CopyDuration).Dur("checksum_duration", report.ChecksumDuration).
 		Dur("checksum_lock_wait", report.ChecksumLockWait).Dur("checksum_lock_held", report.ChecksumLockHeld).Int("checksum_repairs", report.ChecksumRepairs).
-		Dur("duration", report.Duration).Msg("migration finished")
+		Str("instant_ddl_refused", report.InstantRefused).Dur("duration", report.Duration).Msg("migration finished")
 	return exitOK
 }

@@ -158,7 +158,7 @@ var implementedFlags = []string{
 	"initially-drop-socket-file", "serve-socket-file", "serve-tcp-port", "hooks-path", "hooks-hint",
 	"hooks-hint-owner", "hooks-hint-token", "hooks-status-interval", "max-load", "critical-load",
 	"critical-load-interval-millis", "critical-load-hibernate-seconds", "nice-ratio",
-	"cut-over-exponential-backoff", "exponential-backoff-max-interval",
+	"cut-over-exponential-backoff", "exponential-backoff-max-interval", "attempt-instant-ddl",
 	"ssl", "ssl-ca", "ssl-cert", "ssl-key", "ssl-allow-insecure", "mysql-timeout",
 	// doppel's own
 	"checksum", "checksum-threads", "checksum-interval", "serve-tcp-address", "force-cut-over-after",
@@ -210,6 +210,7 @@ var configFieldCases = []struct {
 	{"cut-over", "--cut-over=two-step", func(c migration.Config) any { return c.CutOver }, "two-step"},
 	{"cut-over-lock-timeout-seconds", "--cut-over-lock-timeout-seconds=7", func(c migration.Config) any { return c.CutOverLockTimeout }, 7 * time.Second},
 	{"storage-engine", "--storage-engine=InnoDB", func(c migration.Config) any { return c.StorageEngine }, "innodb"},
+	{"attempt-instant-ddl", "--attempt-instant-ddl", func(c migration.Config) any { return c.AttemptInstantDDL }, true},
 	{"skip-metadata-lock-check", "--skip-metadata-lock-check", func(c migration.Config) any { return c.SkipMetadataLockCheck }, true},
 	{"force-cut-over-after", "--force-cut-over-after=90s", func(c migration.Config) any { return c.ForceCutOverAfter }, 90 * time.Second},
 	{"approve-renamed-columns", "--approve-renamed-columns", func(c migration.Config) any { return c.ApproveRenamedColumns }, true},
@@ -903,6 +904,19 @@ func TestFinishedMigrationLogsItsReport(t *testing.T) {
 	}
 	l := findLog(logLines(t, out.stderr), "migration finished")
 	if l == nil || l["rows_copied"] != 1234.0 || l["changes_applied"] != 56.0 || l["old_table"] != "_orders_del" {
+		t.Errorf("finish line %v; stderr:\n%s", l, out.stderr)
+	}
+}
+
+func TestInstantMigrationLogsItsAlgorithm(t *testing.T) {
+	t.Parallel()
+	report := migration.Report{InstantDDL: "INSTANT", Duration: time.Second}
+	out := harness{report: report}.run(t, withRequired("--execute", "--attempt-instant-ddl")...)
+	if out.code != exitOK {
+		t.Fatalf("exit code %d, stderr:\n%s", out.code, out.stderr)
+	}
+	l := findLog(logLines(t, out.stderr), "migration finished: the server applied the ALTER in place (--attempt-instant-ddl); nothing was copied")
+	if l == nil || l["algorithm"] != "INSTANT" || l["instant_ddl"] != true {
 		t.Errorf("finish line %v; stderr:\n%s", l, out.stderr)
 	}
 }
