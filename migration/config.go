@@ -35,9 +35,14 @@ type Config struct {
 	ExactRowCount    bool
 	ConcurrentRowCnt bool
 
-	ChunkSize      int64
-	DMLBatchSize   int64
-	DefaultRetries int64
+	ChunkSize int64
+	// CopyThreads is how many chunks the row copy runs at once (0: 1);
+	// TargetChunkTime, when positive, adapts the chunk size from ChunkSize
+	// so a chunk takes about that long.
+	CopyThreads     int
+	TargetChunkTime time.Duration
+	DMLBatchSize    int64
+	DefaultRetries  int64
 
 	InitiallyDropGhostTable bool
 	InitiallyDropOldTable   bool
