@@ -18,14 +18,20 @@ import (
 
 // Config is what one copy needs.
 type Config struct {
-	DB        *sql.DB // pool on the server holding both tables
-	Database  string
-	Original  string
-	Ghost     string
-	Orig      *schema.Table   // the original's definition: key column types
-	Mapping   *schema.Mapping // shared columns and the migration key
+	DB       *sql.DB // pool on the server holding both tables
+	Database string
+	Original string
+	Ghost    string
+	Orig     *schema.Table   // the original's definition: key column types
+	Mapping  *schema.Mapping // shared columns and the migration key
+	// ChunkSize is the rows of the first chunk; with TargetChunkTime it then
+	// adapts, within MinChunkSize..MaxChunkSize.
 	ChunkSize int64
-	Retries   int
+	// TargetChunkTime is how long one chunk should take; 0 keeps ChunkSize.
+	TargetChunkTime time.Duration
+	// Threads is how many chunks are copied at once (0 counts as 1).
+	Threads int
+	Retries int
 	// ReconnectWait is how long a chunk waits out a server it cannot reach
 	// (restart, failover) before the copy fails; see dbconn.Policy.
 	ReconnectWait time.Duration
@@ -68,6 +74,8 @@ type Resume struct {
 type Chunk struct {
 	Low, High []any
 	First     bool
+	// Rows is the chunk size the range was planned with (0: unknown).
+	Rows int64
 }
 
 // Copier copies the original table into the ghost.
@@ -81,13 +89,13 @@ type Copier struct {
 	chunk      schema.KeyRange
 	chunkIndex string
 	key        schema.KeyRange // the migration key, in the original
-	chunkSize  atomic.Int64    // rows per chunk; an operator may change it while copying
+	size       sizer           // rows per chunk: adapted, and an operator may change it
 	copied     atomic.Int64
 	chunks     atomic.Int64
 	done       atomic.Bool
-	// watermark is the encoded high key of the last chunk copied: every
-	// chunk up to it is in the ghost (chunks are copied in key order).
-	watermark     atomic.Pointer[string]
+	// finished holds the watermark: the encoded high key of a chunk such
+	// that it and every chunk before it are in the ghost.
+	finished      lowWatermark
 	resumeAfter   []any
 	insertSQL     string // prefix; the WHERE range is appended per shape
 	lockSQL       string
@@ -104,7 +112,7 @@ func New(cfg Config) (*Copier, error) {
 		return nil, errors.New("copier: no migration key")
 	}
 	c := &Copier{cfg: cfg}
-	c.chunkSize.Store(cfg.ChunkSize)
+	c.size.set(cfg.ChunkSize)
 	key, err := schema.NewKeyRange(cfg.Orig, cfg.Mapping.KeyOrig)
 	if err != nil {
 		return nil, fmt.Errorf("copier: %w", err)
@@ -122,7 +130,7 @@ func New(cfg Config) (*Copier, error) {
 			if c.resumeAfter, err = c.chunk.DecodeKey(r.After); err != nil {
 				return nil, fmt.Errorf("copier: resume point: %w", err)
 			}
-			c.watermark.Store(&r.After)
+			c.finished.start(r.After)
 		}
 	}
 	c.lockSQL = "LOCK IN SHARE MODE"
@@ -163,14 +171,18 @@ func (c *Copier) retryPolicy() dbconn.Policy {
 }
 
 // ChunkSize is the current number of rows per chunk.
-func (c *Copier) ChunkSize() int64 { return c.chunkSize.Load() }
+func (c *Copier) ChunkSize() int64 {
+	n, _ := c.size.get()
+	return n
+}
 
-// SetChunkSize changes the rows per chunk from the next chunk on.
+// SetChunkSize changes the rows per chunk from the next chunk planned on;
+// with a target chunk time, sizing adapts from there.
 func (c *Copier) SetChunkSize(n int64) error {
 	if n <= 0 {
 		return errors.New("chunk size must be positive")
 	}
-	c.chunkSize.Store(n)
+	c.size.set(n)
 	return nil
 }
 
@@ -184,13 +196,9 @@ func (c *Copier) Chunks() int64 { return c.chunks.Load() }
 func (c *Copier) Done() bool { return c.done.Load() }
 
 // Watermark is a resume point for Config.Resume: every row with a key up
-// to it was copied. It is "" before the first chunk is done.
-func (c *Copier) Watermark() string {
-	if w := c.watermark.Load(); w != nil {
-		return *w
-	}
-	return ""
-}
+// to it was copied. It is "" before the first chunk is done. It is a low
+// watermark: chunks committed above an unfinished one do not count yet.
+func (c *Copier) Watermark() string { return c.finished.get() }
 
 // Run copies every row whose key is at most the table's maximum key at the
 // time Run starts; a resumed copy starts after its watermark.
@@ -219,36 +227,16 @@ func (c *Copier) Run(ctx context.Context) error {
 		c.done.Store(true)
 		return nil
 	}
-	ch := Chunk{Low: lo, First: true}
+	first := Chunk{Low: lo, First: true}
 	if c.resumeAfter != nil {
 		// Rows at or below the watermark were copied, and every change to
 		// them since reaches the ghost through the binlog replay.
-		ch = Chunk{Low: c.resumeAfter}
+		first = Chunk{Low: c.resumeAfter}
 		c.cfg.Logger.Info().Str("after", schema.FormatKey(c.resumeAfter)).Int64("rows_before", c.Copied()).
 			Msg("row copy resumes")
 	}
-	for {
-		if c.cfg.Wait != nil {
-			if err := c.cfg.Wait(ctx); err != nil {
-				return err
-			}
-		}
-		end, last, err := c.chunkEnd(ctx, ch, hi)
-		if err != nil {
-			return err
-		}
-		ch.High = end
-		if err := c.copyChunk(ctx, ch); err != nil {
-			return err
-		}
-		if w, err := schema.EncodeKey(end); err == nil {
-			c.watermark.Store(&w)
-		}
-		c.chunks.Add(1)
-		if last {
-			break
-		}
-		ch = Chunk{Low: end}
+	if err := c.copyAll(ctx, first, hi); err != nil {
+		return err
 	}
 	c.done.Store(true)
 	c.cfg.Logger.Info().Int64("rows", c.Copied()).Int64("chunks", c.Chunks()).Msg("row copy complete")
@@ -268,13 +256,13 @@ func (c *Copier) bounds(ctx context.Context) (lo, hi []any, err error) {
 	return lo, hi, err
 }
 
-// chunkEnd finds the key ChunkSize rows past the chunk's start, or the
+// chunkEnd finds the key ch.Rows rows past the chunk's start, or the
 // maximum key when fewer rows remain (last is then true).
 func (c *Copier) chunkEnd(ctx context.Context, ch Chunk, max []any) (end []any, last bool, err error) {
 	where, args := c.chunk.Where(ch.Low, ch.First, max)
 	q := fmt.Sprintf("SELECT %s FROM %s FORCE INDEX (%s) WHERE %s ORDER BY %s LIMIT 1 OFFSET %d",
 		c.chunk.Select(), schema.QuoteTable(c.cfg.Database, c.cfg.Original),
-		schema.QuoteIdent(c.chunkIndex), where, c.chunk.OrderBy("ASC"), c.chunkSize.Load()-1)
+		schema.QuoteIdent(c.chunkIndex), where, c.chunk.OrderBy("ASC"), ch.Rows-1)
 	end, err = c.scanKey(ctx, q, args...)
 	if err != nil {
 		return nil, false, err
@@ -285,7 +273,9 @@ func (c *Copier) chunkEnd(ctx context.Context, ch Chunk, max []any) (end []any, 
 	return end, schema.EqualKeys(end, max), nil
 }
 
-func (c *Copier) copyChunk(ctx context.Context, ch Chunk) error {
+// copyChunk copies one chunk and returns the time it took, retries and
+// warnings included (what the chunk size adapts to).
+func (c *Copier) copyChunk(ctx context.Context, ch Chunk) (time.Duration, error) {
 	where, args := c.chunk.Where(ch.Low, ch.First, ch.High)
 	q := c.insertSQL + " WHERE " + where + " " + c.lockSQL
 	start := time.Now()
@@ -302,7 +292,7 @@ func (c *Copier) copyChunk(ctx context.Context, ch Chunk) error {
 			return err
 		}
 		defer conn.Close()
-		if err := c.prepareSession(ctx, conn); err != nil {
+		if err := c.prepareSession(ctx, conn, ch.Rows); err != nil {
 			return err
 		}
 		res, err := conn.ExecContext(ctx, q, args...)
@@ -314,25 +304,23 @@ func (c *Copier) copyChunk(ctx context.Context, ch Chunk) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("copy chunk %s: %w", c.describe(ch), err)
+		return 0, fmt.Errorf("copy chunk %s: %w", c.describe(ch), err)
 	}
 	c.copied.Add(inserted)
 	if err := c.judgeWarnings(ctx, ch, warnings); err != nil {
-		return err
+		return 0, err
 	}
 	took := time.Since(start)
 	c.cfg.Logger.Debug().Int64("rows", inserted).Dur("took", took).Msg("chunk copied")
-	if c.cfg.Nice != nil {
-		return c.cfg.Nice(ctx, took)
-	}
-	return nil
+	return took, nil
 }
 
 // prepareSession makes the chunk's session copy values verbatim (a zero id
 // stays zero instead of drawing an auto-increment value) and keeps every
-// warning of the chunk, so none is judged unseen.
-func (c *Copier) prepareSession(ctx context.Context, conn *sql.Conn) error {
-	maxErr := min(max(c.chunkSize.Load()*2, 1000), 65535)
+// warning of the chunk, so none is judged unseen: rows is the size the range
+// was planned with, which the current size may since have shrunk below.
+func (c *Copier) prepareSession(ctx context.Context, conn *sql.Conn, rows int64) error {
+	maxErr := min(max(rows*2, 1000), 65535)
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET SESSION sql_mode = ?, SESSION max_error_count = %d", maxErr), c.sqlMode); err != nil {
 		return err
 	}
@@ -508,7 +496,7 @@ func (c *Copier) Recopy(ctx context.Context, low, high []any) (int64, error) {
 			return err
 		}
 		defer conn.Close()
-		if err := c.prepareSession(ctx, conn); err != nil {
+		if err := c.prepareSession(ctx, conn, c.ChunkSize()); err != nil {
 			return err
 		}
 		tx, err := conn.BeginTx(ctx, nil)

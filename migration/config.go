@@ -35,12 +35,17 @@ type Config struct {
 	ExactRowCount    bool
 	ConcurrentRowCnt bool
 
-	ChunkSize      int64
-	DMLBatchSize   int64
+	ChunkSize int64
+	// CopyThreads is how many chunks the row copy runs at once (0: 1);
+	// TargetChunkTime, when positive, adapts the chunk size from ChunkSize
+	// so a chunk takes about that long.
+	CopyThreads     int
+	TargetChunkTime time.Duration
+	DMLBatchSize    int64
 	// ApplyThreads is how many transactions apply binlog changes to the
 	// ghost at once, on disjoint keys (0: 1). It falls back to one when the
 	// ghost has a unique key besides the migration key.
-	ApplyThreads int
+	ApplyThreads   int
 	DefaultRetries int64
 
 	InitiallyDropGhostTable bool

@@ -369,7 +369,7 @@ func (m *migrator) newWorkers() error {
 		DB: m.write, Database: m.cfg.Database, Ghost: m.names.ghost, Orig: m.orig, Mapping: m.mapping,
 		BatchSize: int(m.cfg.DMLBatchSize), Retries: int(m.cfg.DefaultRetries), ReconnectWait: m.maxReconnectWait(),
 		SkipStrictMode: m.cfg.SkipStrictMode, Threads: m.cfg.ApplyThreads, GhostDef: m.ghost,
-		Logger:         m.base,
+		Logger: m.base,
 	})
 	if err != nil {
 		return fmt.Errorf("applier: %w", err)
@@ -377,6 +377,7 @@ func (m *migrator) newWorkers() error {
 	m.copier, err = copier.New(copier.Config{
 		DB: m.write, Database: m.cfg.Database, Original: m.cfg.Table, Ghost: m.names.ghost,
 		Orig: m.orig, Mapping: m.mapping, ChunkSize: m.cfg.ChunkSize, Retries: int(m.cfg.DefaultRetries),
+		Threads: m.cfg.CopyThreads, TargetChunkTime: m.cfg.TargetChunkTime,
 		ReconnectWait: m.maxReconnectWait(),
 		Flavor:        m.flavor, Wait: m.throttle.Wait, Nice: m.throttle.Nice, OnConflict: m.suspects.add, SkipStrictMode: m.cfg.SkipStrictMode,
 		OnRetry: func(err error) {

@@ -111,9 +111,11 @@ type liveCase struct {
 	alter       string
 	viaReplica  bool
 	approve     bool
-	wantColumns string // columns of t after the migration
-	migrated    string // SELECT list on t
-	reference   string // the same data from ref
+	wantColumns string        // columns of t after the migration
+	migrated    string        // SELECT list on t
+	reference   string        // the same data from ref
+	threads     int           // copy threads (0: 1)
+	target      time.Duration // target chunk time (0: fixed chunk size)
 }
 
 func TestLiveMigration(t *testing.T) {
@@ -139,6 +141,18 @@ func TestLiveMigration(t *testing.T) {
 	}
 }
 
+// Eight workers copy chunks out of order, with the chunk size adapting,
+// while writers change t and ref in the same transactions: every row must
+// still end equal to the reference.
+func TestParallelCopyUnderLiveLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	runLive(t, liveCase{alter: "ADD COLUMN extra int NOT NULL DEFAULT 7", threads: 8, target: 50 * time.Millisecond,
+		wantColumns: "id,uk,k,c,pad,amount,ts,extra",
+		migrated:    "id, uk, k, c, pad, amount, ts, extra", reference: "id, uk, k, c, pad, amount, ts, 7"})
+}
+
 func runLive(t *testing.T, c liveCase) {
 	cluster := sandbox.Shared(t)
 	name, db := cluster.Primary.NewDatabase(t)
@@ -156,6 +170,8 @@ func runLive(t *testing.T, c liveCase) {
 	cfg.AllowOnMaster = !c.viaReplica
 	cfg.ApproveRenamedColumns = c.approve
 	cfg.OkToDropTable = true
+	cfg.CopyThreads = c.threads
+	cfg.TargetChunkTime = c.target
 
 	w := workload.Start(workload.Config{DB: db, Shape: workload.Live, Tables: []string{"t", "ref"}, Workers: 4, MaxID: rows})
 	t.Cleanup(w.Stop)

@@ -25,8 +25,9 @@ func parallelRuns() int {
 	return 2
 }
 
-// TestParallelApplyUnderLoad migrates a sysbench-shaped table (no unique key
-// but the primary, so the applier runs in parallel) under three kinds of
+// TestParallelApplyUnderLoad migrates a sysbench-shaped table with 8 copy
+// threads and 8 apply threads (no unique key but the primary, so the
+// applier does run in parallel) under three kinds of
 // writes, each applied to t and ref in one transaction: the random
 // inserts, updates and deletes of the workload, hot keys (a few rows
 // updated over and over), and updates that move a row to another primary
@@ -50,7 +51,9 @@ func TestParallelApplyUnderLoad(t *testing.T) {
 			cfg := testConfig(cluster.Primary, name, "t", "ADD COLUMN x int NOT NULL DEFAULT 5")
 			cfg.AllowOnMaster = true
 			cfg.ApplyThreads = 8
+			cfg.CopyThreads = 8
 			cfg.ChunkSize = 500
+			cfg.TargetChunkTime = 50 * time.Millisecond
 
 			w := workload.Start(workload.Config{DB: db, Shape: workload.Sysbench, Tables: []string{"t", "ref"}, Workers: 2, MaxID: rows})
 			t.Cleanup(w.Stop)

@@ -48,6 +48,15 @@ const (
 	defaultApplyThreads = 4
 )
 
+// The row copy's workers (--threads): each holds a connection and share
+// locks on its chunk. The default is measured (README, "Speed").
+const (
+	minCopyThreads         = 1
+	maxCopyThreads         = 64
+	defaultCopyThreads     = 2
+	defaultTargetChunkTime = 500 * time.Millisecond
+)
+
 const (
 	cutOverAtomic  = "atomic"
 	cutOverTwoStep = "two-step"
@@ -111,6 +120,8 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 		PanicOnWarnings:         o.panicOnWarnings,
 		SkipChecksum:            !o.checksum,
 		ChecksumThreads:         o.checksumThreads,
+		CopyThreads:             o.threads,
+		TargetChunkTime:         o.targetChunkTime,
 		ChecksumInterval:        o.checksumInterval,
 		PostponeCutOverFlagFile: o.postponeCutOverFlagFile,
 		ApplyThreads:            o.applyThreads,
@@ -200,6 +211,12 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 	}
 	if o.applyThreads < minApplyThreads || o.applyThreads > maxApplyThreads {
 		problem("--apply-threads=%d: give %d to %d", o.applyThreads, minApplyThreads, maxApplyThreads)
+	}
+	if o.threads < minCopyThreads || o.threads > maxCopyThreads {
+		problem("--threads=%d: give %d to %d chunks copied at once", o.threads, minCopyThreads, maxCopyThreads)
+	}
+	if o.targetChunkTime < 0 {
+		problem("--target-chunk-time=%s: give a positive duration, e.g. 500ms, or 0 to keep --chunk-size", o.targetChunkTime)
 	}
 	if o.checkpointSeconds < 1 {
 		problem("--checkpoint-seconds=%d: give at least 1 second", o.checkpointSeconds)

@@ -162,7 +162,7 @@ var implementedFlags = []string{
 	"ssl", "ssl-ca", "ssl-cert", "ssl-key", "ssl-allow-insecure", "mysql-timeout",
 	// doppel's own
 	"checksum", "checksum-threads", "checksum-interval", "serve-tcp-address", "force-cut-over-after",
-	"checkpoint", "checkpoint-seconds", "resume", "max-reconnect-wait", "apply-threads",
+	"checkpoint", "checkpoint-seconds", "resume", "max-reconnect-wait", "apply-threads", "threads", "target-chunk-time",
 }
 
 // handledInCmd are implemented flags that shape doppel's own behaviour rather
@@ -230,6 +230,8 @@ var configFieldCases = []struct {
 	{"postpone-cut-over-flag-file", "--postpone-cut-over-flag-file=/tmp/p.flag", func(c migration.Config) any { return c.PostponeCutOverFlagFile }, "/tmp/p.flag"},
 	{"checksum", "--checksum=false", func(c migration.Config) any { return c.SkipChecksum }, true},
 	{"checksum-threads", "--checksum-threads=8", func(c migration.Config) any { return c.ChecksumThreads }, 8},
+	{"threads", "--threads=8", func(c migration.Config) any { return c.CopyThreads }, 8},
+	{"target-chunk-time", "--target-chunk-time=2s", func(c migration.Config) any { return c.TargetChunkTime }, 2 * time.Second},
 	{"checksum-interval", "--checksum-interval=10m", func(c migration.Config) any { return c.ChecksumInterval }, 10 * time.Minute},
 	{"checkpoint", "--checkpoint", func(c migration.Config) any { return c.Checkpoint }, true},
 	{"apply-threads", "--apply-threads=8", func(c migration.Config) any { return c.ApplyThreads }, 8},
@@ -374,6 +376,8 @@ func TestDefaultsBecomeTheDefaultConfig(t *testing.T) {
 		CutOverLockTimeout: 3 * time.Second,
 		StorageEngine:      "innodb",
 		ChecksumThreads:    4,
+		CopyThreads:        2,
+		TargetChunkTime:    500 * time.Millisecond,
 		ChecksumInterval:   time.Hour,
 		CheckpointInterval: 300 * time.Second,
 		ApplyThreads:       4,
@@ -933,5 +937,18 @@ func TestRedactHidesPasswordsWithoutMangling(t *testing.T) {
 		if got := redact(c.in, c.password); got != c.want {
 			t.Errorf("redact(%q, %q) = %q, want %q", c.in, c.password, got, c.want)
 		}
+	}
+}
+
+func TestCopyFlagsOutOfRangeAreRefused(t *testing.T) {
+	t.Parallel()
+	for _, arg := range []string{"--threads=0", "--threads=65", "--target-chunk-time=-1s"} {
+		t.Run(arg, func(t *testing.T) {
+			t.Parallel()
+			out := harness{}.run(t, append(append([]string{}, required...), arg)...)
+			if out.code != exitUsage || out.called || !strings.Contains(out.stderr, arg) {
+				t.Fatalf("exit code %d, called %v, stderr:\n%s", out.code, out.called, out.stderr)
+			}
+		})
 	}
 }

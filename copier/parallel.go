@@ -1,0 +1,103 @@
+package copier
+
+import (
+	"context"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/doppel-dev/doppel/schema"
+)
+
+// job is one planned chunk; seq numbers chunks in key order from 0, gen is
+// the sizer generation its size came from.
+type job struct {
+	seq   uint64
+	chunk Chunk
+	gen   uint64
+}
+
+// copyAll copies the chunks from first up to hi. One planner walks the key
+// in order, finding each chunk's end with the current size, and hands the
+// chunks over one at a time to Threads workers; so the planner is at most
+// one chunk ahead of the slowest free worker and sizes adapt promptly. The
+// first error cancels everything else and is the one returned.
+func (c *Copier) copyAll(ctx context.Context, first Chunk, hi []any) error {
+	g, ctx := errgroup.WithContext(ctx)
+	jobs := make(chan job)
+	g.Go(func() error {
+		defer close(jobs)
+		return c.plan(ctx, first, hi, jobs)
+	})
+	for range max(c.cfg.Threads, 1) {
+		g.Go(func() error {
+			for j := range jobs {
+				if err := c.copyJob(ctx, j); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// plan sends the chunks from ch up to hi to jobs, in key order.
+func (c *Copier) plan(ctx context.Context, ch Chunk, hi []any, jobs chan<- job) error {
+	for seq := uint64(0); ; seq++ {
+		// Planning reads the original too: it pauses with the copy.
+		if err := c.wait(ctx); err != nil {
+			return err
+		}
+		size, gen := c.size.get()
+		ch.Rows = size
+		end, last, err := c.chunkEnd(ctx, ch, hi)
+		if err != nil {
+			return err
+		}
+		ch.High = end
+		select {
+		case jobs <- job{seq: seq, chunk: ch, gen: gen}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if last {
+			return nil
+		}
+		ch = Chunk{Low: end}
+	}
+}
+
+// copyJob copies one planned chunk, then records it for the watermark and
+// feeds its time back into the chunk size.
+func (c *Copier) copyJob(ctx context.Context, j job) error {
+	if err := c.wait(ctx); err != nil {
+		return err
+	}
+	took, err := c.copyChunk(ctx, j.chunk)
+	if err != nil {
+		return err
+	}
+	c.chunks.Add(1)
+	high, err := schema.EncodeKey(j.chunk.High)
+	if err != nil {
+		high = "" // the watermark stays lower; a resume copies more again
+	}
+	c.finished.finish(j.seq, high)
+	if target := c.cfg.TargetChunkTime; target > 0 {
+		if before, after := c.size.observe(j.gen, j.chunk.Rows, took, target); after != before {
+			c.cfg.Logger.Debug().Int64("from", before).Int64("to", after).Int64("planned", j.chunk.Rows).
+				Dur("took", took).Dur("target", target).Msg("chunk size adapted")
+		}
+	}
+	if c.cfg.Nice != nil {
+		return c.cfg.Nice(ctx, took)
+	}
+	return nil
+}
+
+func (c *Copier) wait(ctx context.Context) error {
+	if c.cfg.Wait == nil {
+		return nil
+	}
+	return c.cfg.Wait(ctx)
+}

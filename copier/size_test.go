@@ -1,0 +1,83 @@
+package copier
+
+import (
+	"testing"
+	"time"
+)
+
+func TestNextChunkSize(t *testing.T) {
+	const target = 500 * time.Millisecond
+	ms := time.Millisecond
+	cases := []struct {
+		name          string
+		current, rows int64
+		took, target  time.Duration
+		want          int64
+	}{
+		{"no target keeps the size", 1000, 1000, 5 * time.Second, 0, 1000},
+		{"no measurement keeps the size", 1000, 1000, 0, target, 1000},
+		{"on target stays", 1000, 1000, 500 * ms, target, 1000},
+		{"slightly slow stays", 1000, 1000, 600 * ms, target, 1000},
+		{"slightly fast stays", 1000, 1000, 400 * ms, target, 1000},
+		{"twice too slow halves at once", 1000, 1000, time.Second, target, 500},
+		{"a lock wait of 10s shrinks to the rate", 1000, 1000, 10 * time.Second, target, 50},
+		{"shrinking stops at the minimum", 1000, 1000, time.Minute, target, MinChunkSize},
+		{"fast grows by a quarter only", 1000, 1000, 50 * ms, target, 1250},
+		{"fast grows at most by a quarter", 1000, 1000, 370 * ms, target, 1250},
+		{"growth reaches the ideal and no further", 1000, 800, 350 * ms, target, 1142},
+		{"growth from the minimum", 10, 10, ms, target, 12},
+		{"growth from below the minimum is clamped", 3, 3, ms, target, MinChunkSize},
+		{"growth stops at the maximum", 90000, 90000, ms, target, MaxChunkSize},
+		{"a fast stale chunk planned smaller does not shrink", 4000, 1000, 300 * ms, target, 4000},
+		{"a slow stale chunk planned larger shrinks to its rate", 200, 1000, time.Second, target, 200},
+		{"a slow chunk planned larger than now shrinks further", 1000, 4000, 4 * time.Second, target, 500},
+		{"fast growth bounded by the current size, not the chunk's", 2000, 1000, 100 * ms, target, 2500},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := nextChunkSize(c.current, c.rows, c.took, c.target); got != c.want {
+				t.Fatalf("nextChunkSize(%d, %d, %v, %v) = %d, want %d", c.current, c.rows, c.took, c.target, got, c.want)
+			}
+		})
+	}
+}
+
+// An operator's size is the new starting point: chunks planned before it
+// carry no information about it and must not override it.
+func TestOperatorChunkSizeWinsOverChunksPlannedBefore(t *testing.T) {
+	var s sizer
+	s.set(1000)
+	_, gen := s.get()
+	s.set(20000) // the operator
+	if _, after := s.observe(gen, 1000, 5*time.Second, 500*time.Millisecond); after != 20000 {
+		t.Fatalf("a chunk planned before the operator's change set the size to %d", after)
+	}
+	_, gen = s.get()
+	if _, after := s.observe(gen, 20000, 5*time.Second, 500*time.Millisecond); after != 2000 {
+		t.Fatalf("a chunk planned after the operator's change: size %d, want 2000", after)
+	}
+}
+
+func TestWatermarkCoversOnlyTheFinishedPrefix(t *testing.T) {
+	var w lowWatermark
+	w.start("resumed")
+	steps := []struct {
+		seq  uint64
+		high string
+		want string
+	}{
+		{2, "c", "resumed"}, // chunk 0 still running
+		{1, "b", "resumed"},
+		{0, "a", "c"}, // 0..2 all done
+		{4, "e", "c"},
+		{5, "", "c"}, // unencodable key: stays lower
+		{3, "d", "e"},
+		{6, "g", "g"},
+	}
+	for _, s := range steps {
+		w.finish(s.seq, s.high)
+		if got := w.get(); got != s.want {
+			t.Fatalf("after chunk %d: watermark %q, want %q", s.seq, got, s.want)
+		}
+	}
+}
