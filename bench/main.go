@@ -35,6 +35,8 @@ type result struct {
 	errors     int
 	longest    time.Duration
 	phases     *phases // doppel only
+	rssKB      int64   // peak resident memory of the tool's process (0: not measured)
+	rows       int
 	err        error
 }
 
@@ -47,6 +49,7 @@ func main() {
 	drainThreads := flag.String("drain-apply-threads", "1,2,4,8", "--apply-threads values for the apply-throughput run (empty: skip it)")
 	drainFor := flag.Duration("drain-load", 30*time.Second, "how long the clients write while the migration is throttled")
 	drainRows := flag.Int("drain-rows", 100_000, "rows in the apply-throughput run's table")
+	growthRows := flag.Int("growth-rows", 4_000_000, "rows of the larger table doppel migrates (idle) to compare with -rows (0: skip)")
 	dmlBatch := flag.Int("dml-batch-size", 0, "doppel's --dml-batch-size in the apply-throughput run (0: doppel's default)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -67,13 +70,13 @@ func main() {
 	if *only != "" {
 		tools = strings.Split(*only, ",")
 	}
-	if err := run(ctx, *doppel, *rows, *rate, *chunk, tools, drainConfig{threads, *drainFor, *drainRows, *dmlBatch}); err != nil {
+	if err := run(ctx, *doppel, *rows, *rate, *chunk, tools, drainConfig{threads, *drainFor, *drainRows, *dmlBatch}, *growthRows); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, doppel string, rows, rate, chunk int, tools []string, dc drainConfig) error {
+func run(ctx context.Context, doppel string, rows, rate, chunk int, tools []string, dc drainConfig, growthRows int) error {
 	cluster, err := sandbox.Start(ctx, sandbox.Options{})
 	if err != nil {
 		return err
@@ -115,10 +118,53 @@ func run(ctx context.Context, doppel string, rows, rate, chunk int, tools []stri
 	if len(results) > 0 {
 		report(results, rows)
 	}
+	if growthRows > 0 {
+		if err := growth(ctx, db, s, doppel, chunk, []int{rows, growthRows}); err != nil {
+			return err
+		}
+	}
 	if len(dc.threads) > 0 {
 		return drain(ctx, s, db, doppel, dc)
 	}
 	return nil
+}
+
+// growth migrates (idle) tables of each size with doppel: time should grow
+// no worse than linearly, and doppel's memory not with the table.
+func growth(ctx context.Context, db *sql.DB, s *sandbox.Server, doppel string, chunk int, sizes []int) error {
+	var results []result
+	for _, n := range sizes {
+		fmt.Fprintf(os.Stderr, "bench: growth, doppel on %d rows: seeding\n", n)
+		if err := seed(ctx, db, n); err != nil {
+			return err
+		}
+		r := measure(ctx, db, s, "doppel", 0, n, doppel, chunk)
+		r.rows = n
+		if r.err != nil {
+			fmt.Fprintf(os.Stderr, "bench: growth run on %d rows failed: %v\n", n, r.err)
+		}
+		results = append(results, r)
+	}
+	fmt.Printf("\ngrowth: doppel, idle, ALTER ENGINE=InnoDB\n\n")
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "rows\tseconds\ttime vs smallest\trows vs smallest\tpeak RSS")
+	for _, r := range results {
+		if r.err != nil {
+			fmt.Fprintf(tw, "%d\tfailed\t-\t-\t-\n", r.rows)
+			continue
+		}
+		base := results[0]
+		fmt.Fprintf(tw, "%d\t%.1f\t%.2fx\t%.1fx\t%s\n", r.rows, r.took.Seconds(), r.took.Seconds()/base.took.Seconds(),
+			float64(r.rows)/float64(base.rows), rssText(r.rssKB))
+	}
+	return tw.Flush()
+}
+
+func rssText(kb int64) string {
+	if kb == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%d MB", kb/1024)
 }
 
 func seed(ctx context.Context, db *sql.DB, rows int) error {
@@ -153,7 +199,7 @@ func measure(ctx context.Context, db *sql.DB, s *sandbox.Server, tool string, lo
 			fmt.Sprintf("--chunk-size=%d", chunk), "--no-drop-old-table", "--max-load=Threads_running=1000", "--critical-load=Threads_running=2000")
 	case "doppel":
 		var out []byte
-		out, r.err = output(ctx, doppel, "--host="+s.Host, fmt.Sprintf("--port=%d", s.Port), "--user="+s.User, "--password="+s.Password,
+		out, r.rssKB, r.err = outputRSS(ctx, doppel, "--host="+s.Host, fmt.Sprintf("--port=%d", s.Port), "--user="+s.User, "--password="+s.Password,
 			"--database=bench", "--table=sbtest1", "--alter=ENGINE=InnoDB", "--allow-on-master", "--initially-drop-socket-file", "--execute",
 			fmt.Sprintf("--chunk-size=%d", chunk))
 		if r.err == nil {
@@ -177,16 +223,28 @@ func command(ctx context.Context, name string, args ...string) error {
 }
 
 func output(ctx context.Context, name string, args ...string) ([]byte, error) {
+	out, _, err := outputRSS(ctx, name, args...)
+	return out, err
+}
+
+// outputRSS runs a command and also reports its peak resident memory.
+func outputRSS(ctx context.Context, name string, args ...string) ([]byte, int64, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	out, err := cmd.CombinedOutput()
+	var rss int64
+	if cmd.ProcessState != nil {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			rss = ru.Maxrss // kilobytes on Linux
+		}
+	}
 	if err != nil {
 		tail := string(out)
 		if len(tail) > 2000 {
 			tail = tail[len(tail)-2000:]
 		}
-		return out, fmt.Errorf("%s: %w\n%s", name, err, tail)
+		return out, rss, fmt.Errorf("%s: %w\n%s", name, err, tail)
 	}
-	return out, nil
+	return out, rss, nil
 }
 
 // phases is what doppel's final log line says about its copy and checksum.
@@ -215,7 +273,7 @@ func doppelPhases(out []byte) (*phases, error) {
 func report(results []result, rows int) {
 	fmt.Printf("\n%d-row sysbench-shaped table, ALTER ENGINE=InnoDB (a full rebuild), one MariaDB, one run\n\n", rows)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "load\ttool\tseconds\tvs ALTER COPY\twrites\twrite errors\tlongest write")
+	fmt.Fprintln(tw, "load\ttool\tseconds\tvs ALTER COPY\twrites\twrite errors\tlongest write\tpeak RSS")
 	base := map[string]time.Duration{}
 	for _, r := range results {
 		if r.tool == "alter" && r.err == nil {
@@ -231,7 +289,7 @@ func report(results []result, rows int) {
 		if r.err != nil {
 			secs = "failed"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%v\n", r.load, r.tool, secs, ratio, r.writes, r.errors, r.longest.Round(time.Millisecond))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%v\t%s\n", r.load, r.tool, secs, ratio, r.writes, r.errors, r.longest.Round(time.Millisecond), rssText(r.rssKB))
 	}
 	tw.Flush()
 
