@@ -29,12 +29,17 @@ type laterFlag struct {
 //	issue 5 (throttling, interactive socket; implemented): --throttle-query,
 //	         --throttle-flag-file, --serve-socket-file, --initially-drop-socket-file
 //	issue 6 (checkpoint/resume; implemented): --checkpoint
+//	issue 7 (speed; implemented): --target-chunk-time=0, doppel's own: gh-ost's
+//	         harness passes --chunk-size=10 so the copy lasts while the cases'
+//	         scheduled DML runs; an adaptive chunk size would grow past it and
+//	         finish the copy before the DML reaches it through the binlog
 var laterFlags = []laterFlag{
 	{name: "throttle-query", issue: 5, value: func(*runEnv) string { return throttleQuery }},
 	{name: "throttle-flag-file", issue: 5, value: func(r *runEnv) string { return r.throttleFlagFile }},
 	{name: "serve-socket-file", issue: 5, value: func(r *runEnv) string { return r.socketFile }},
 	{name: "initially-drop-socket-file", issue: 5},
 	{name: "checkpoint", issue: 6},
+	{name: "target-chunk-time", issue: 7, value: func(*runEnv) string { return "0" }},
 }
 
 // standardArgs is the command line gh-ost's harness gives every case (see
@@ -80,6 +85,9 @@ func standardArgs(r *runEnv, implemented map[string]bool) []string {
 		"--test-on-replica",
 		"--default-retries=3",
 		"--chunk-size=10",
+	)
+	args = append(args, flag("target-chunk-time")...)
+	args = append(args,
 		"--verbose",
 		"--debug",
 		"--stack",

@@ -64,7 +64,7 @@ func TestStandardArgsAddLaterFlagsOnceImplemented(t *testing.T) {
 	with := standardArgs(env, all)
 	for _, want := range []string{"--throttle-flag-file=/tmp/x.flag", "--serve-socket-file=/tmp/x.sock",
 		"--initially-drop-socket-file", "--checkpoint", "--test-on-replica", "--port=3307",
-		"--assume-master-host=127.0.0.1:3306", "--alter=engine=innodb", "--chunk-size=10"} {
+		"--assume-master-host=127.0.0.1:3306", "--alter=engine=innodb", "--chunk-size=10", "--target-chunk-time=0"} {
 		if !slices.Contains(with, want) {
 			t.Errorf("standard args lack %s: %q", want, with)
 		}

@@ -16,17 +16,16 @@ create table gh_ost_test (
   primary key (id)
 ) auto_increment=1;
 
-insert into gh_ost_test (id, code) select seq, concat('code', seq) from seq_1_to_200000;
+insert into gh_ost_test (id, code) select seq, concat('code', seq) from seq_1_to_40000;
 
 drop event if exists gh_ost_test;
 delimiter ;;
 create event gh_ost_test
   on schedule every 1 second
   -- later than the copier reads the table's bounds, so the duplicate is a
-  -- new row above them, which only the binlog brings to the ghost. doppel's
-  -- start (preflight, ghost, changelog, checkpoint) can take a few seconds
-  -- on a loaded machine; the table is large enough that the copy is still
-  -- running (slowed by --nice-ratio) when the first duplicate arrives.
+  -- new row above them, which only the binlog brings to the ghost (doppel's
+  -- start can take seconds on a loaded machine; the copy of 10-row chunks
+  -- lasts longer than that)
   starts current_timestamp + interval 5 second
   ends current_timestamp + interval 60 second
   on completion not preserve
