@@ -104,7 +104,9 @@ func TestEveryConnectionKilledOnce(t *testing.T) {
 	if err := os.WriteFile(tg.flagFile, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := tg.runAs(user, "migpw", tg.args("--user="+user, "--chunk-size=50", "--nice-ratio=2")...)
+	// One copy thread, slowed: the copy must still run while sessions are
+	// caught mid-statement below.
+	p := tg.runAs(user, "migpw", tg.args("--user="+user, "--threads=1", "--chunk-size=50", "--nice-ratio=2")...)
 	if !p.waitForN(`"message":"checkpoint written"`, 2, 3*time.Minute) {
 		t.Fatalf("copy did not start; log tail:\n%s", p.tail(30))
 	}
@@ -137,7 +139,7 @@ func TestEveryConnectionKilledOnce(t *testing.T) {
 		killed[s.id] = true
 	}
 	var busy []string
-	for end := time.Now().Add(60 * time.Second); len(busy) < 3 && time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+	for end := time.Now().Add(60 * time.Second); len(busy) < 3 && time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
 		for _, s := range tg.sessionsOf(t, user) {
 			if killed[s.id] || s.command != "Query" {
 				continue
