@@ -110,6 +110,7 @@ func TestKilledDuringCutOverResumes(t *testing.T) {
 		delay := tc.delay
 		t.Run(fmt.Sprint(delay, tc.extra), func(t *testing.T) {
 			tg := newTarget(t, c.Primary, 20000)
+			tg.repairsKnown = true
 			w := tg.writers(300)
 			p := tg.run(tg.args(append([]string{"--postpone-cut-over-flag-file="}, tc.extra...)...)...)
 			if !p.waitFor(`"message":"original table locked"`, 3*time.Minute) {
