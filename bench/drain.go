@@ -41,14 +41,14 @@ type drainResult struct {
 // they can for a while; then the flag goes and the time until the applier
 // has reached the binlog position the writers left is measured. It runs
 // once per --apply-threads value on a fresh table.
-func drain(ctx context.Context, s *sandbox.Server, db *sql.DB, doppel string, dc drainConfig) error {
+func drain(ctx context.Context, s *sandbox.Server, db *sql.DB, doppel string, dc drainConfig, extra []string) error {
 	var results []drainResult
 	for _, n := range dc.threads {
 		fmt.Fprintf(os.Stderr, "bench: drain with --apply-threads=%d: seeding %d rows\n", n, dc.rows)
 		if err := seed(ctx, db, dc.rows); err != nil {
 			return err
 		}
-		r := drainOnce(ctx, s, db, doppel, dc, n)
+		r := drainOnce(ctx, s, db, doppel, dc, n, extra)
 		if r.err != nil {
 			fmt.Fprintf(os.Stderr, "bench: drain with %d threads failed: %v\n", n, r.err)
 		}
@@ -71,7 +71,7 @@ func drain(ctx context.Context, s *sandbox.Server, db *sql.DB, doppel string, dc
 	return tw.Flush()
 }
 
-func drainOnce(ctx context.Context, s *sandbox.Server, db *sql.DB, doppel string, dc drainConfig, threads int) drainResult {
+func drainOnce(ctx context.Context, s *sandbox.Server, db *sql.DB, doppel string, dc drainConfig, threads int, extra []string) drainResult {
 	r := drainResult{threads: threads}
 	dir, err := os.MkdirTemp("", "doppel-bench-")
 	if err != nil {
@@ -88,6 +88,7 @@ func drainOnce(ctx context.Context, s *sandbox.Server, db *sql.DB, doppel string
 	if dc.dmlBatch > 0 {
 		cmd.Args = append(cmd.Args, fmt.Sprintf("--dml-batch-size=%d", dc.dmlBatch))
 	}
+	cmd.Args = append(cmd.Args, extra...)
 	cmd.Env = append(os.Environ(), "DOPPEL_PASSWORD="+s.Password)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -156,6 +157,7 @@ type status struct {
 	Phase          string
 	Throttle       string
 	ChangesApplied int64
+	ApplyLag       time.Duration
 	Applied        struct {
 		File string
 		Pos  uint32

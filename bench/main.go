@@ -51,6 +51,8 @@ func main() {
 	drainRows := flag.Int("drain-rows", 100_000, "rows in the apply-throughput run's table")
 	growthRows := flag.Int("growth-rows", 4_000_000, "rows of the larger table doppel migrates (idle) to compare with -rows (0: skip)")
 	dmlBatch := flag.Int("dml-batch-size", 0, "doppel's --dml-batch-size in the apply-throughput run (0: doppel's default)")
+	balanceLags := flag.String("balance-max-apply-lag", "2s,0", "--max-apply-lag values for the copy/apply balance run under unthrottled writes (empty: skip it)")
+	doppelFlags := flag.String("doppel-flags", "", "extra flags for every doppel run, space-separated (e.g. \"--threads=4 --target-chunk-time=100ms\")")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -70,13 +72,33 @@ func main() {
 	if *only != "" {
 		tools = strings.Split(*only, ",")
 	}
-	if err := run(ctx, *doppel, *rows, *rate, *chunk, tools, drainConfig{threads, *drainFor, *drainRows, *dmlBatch}, *growthRows); err != nil {
+	var lags []string
+	for _, l := range strings.Split(*balanceLags, ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			lags = append(lags, l)
+		}
+	}
+	cfg := runConfig{doppel: *doppel, rows: *rows, rate: *rate, chunk: *chunk, tools: tools, growthRows: *growthRows,
+		drain: drainConfig{threads, *drainFor, *drainRows, *dmlBatch}, balanceLags: lags, extra: strings.Fields(*doppelFlags)}
+	if err := run(ctx, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, doppel string, rows, rate, chunk int, tools []string, dc drainConfig, growthRows int) error {
+// runConfig is what one bench run measures.
+type runConfig struct {
+	doppel            string
+	rows, rate, chunk int
+	tools             []string
+	growthRows        int
+	drain             drainConfig
+	balanceLags       []string
+	extra             []string // flags added to every doppel command line
+}
+
+func run(ctx context.Context, rc runConfig) error {
+	doppel, rows, rate, chunk, tools, dc, growthRows := rc.doppel, rc.rows, rc.rate, rc.chunk, rc.tools, rc.drain, rc.growthRows
 	cluster, err := sandbox.Start(ctx, sandbox.Options{})
 	if err != nil {
 		return err
@@ -108,7 +130,7 @@ func run(ctx context.Context, doppel string, rows, rate, chunk int, tools []stri
 			if err := seed(ctx, db, rows); err != nil {
 				return err
 			}
-			r := measure(ctx, db, s, tool, load, rows, doppel, chunk)
+			r := measure(ctx, db, s, tool, load, rows, doppel, chunk, rc.extra)
 			if r.err != nil {
 				fmt.Fprintf(os.Stderr, "bench: %s failed: %v\n", tool, r.err)
 			}
@@ -119,26 +141,31 @@ func run(ctx context.Context, doppel string, rows, rate, chunk int, tools []stri
 		report(results, rows)
 	}
 	if growthRows > 0 {
-		if err := growth(ctx, db, s, doppel, chunk, []int{rows, growthRows}); err != nil {
+		if err := growth(ctx, db, s, doppel, chunk, []int{rows, growthRows}, rc.extra); err != nil {
+			return err
+		}
+	}
+	if len(rc.balanceLags) > 0 {
+		if err := balance(ctx, s, db, doppel, rows, chunk, rc.balanceLags, rc.extra); err != nil {
 			return err
 		}
 	}
 	if len(dc.threads) > 0 {
-		return drain(ctx, s, db, doppel, dc)
+		return drain(ctx, s, db, doppel, dc, rc.extra)
 	}
 	return nil
 }
 
 // growth migrates (idle) tables of each size with doppel: time should grow
 // no worse than linearly, and doppel's memory not with the table.
-func growth(ctx context.Context, db *sql.DB, s *sandbox.Server, doppel string, chunk int, sizes []int) error {
+func growth(ctx context.Context, db *sql.DB, s *sandbox.Server, doppel string, chunk int, sizes []int, extra []string) error {
 	var results []result
 	for _, n := range sizes {
 		fmt.Fprintf(os.Stderr, "bench: growth, doppel on %d rows: seeding\n", n)
 		if err := seed(ctx, db, n); err != nil {
 			return err
 		}
-		r := measure(ctx, db, s, "doppel", 0, n, doppel, chunk)
+		r := measure(ctx, db, s, "doppel", 0, n, doppel, chunk, extra)
 		r.rows = n
 		if r.err != nil {
 			fmt.Fprintf(os.Stderr, "bench: growth run on %d rows failed: %v\n", n, r.err)
@@ -167,11 +194,15 @@ func rssText(kb int64) string {
 	return fmt.Sprintf("%d MB", kb/1024)
 }
 
+// seed creates sbtest1 with rows rows, and ref, the reference the loaded
+// runs write alongside it, with the same rows.
 func seed(ctx context.Context, db *sql.DB, rows int) error {
 	for _, q := range []string{
-		"DROP TABLE IF EXISTS sbtest1, _sbtest1_gho, _sbtest1_ghc, _sbtest1_del, _sbtest1_new, _sbtest1_old",
+		"DROP TABLE IF EXISTS sbtest1, ref, _sbtest1_gho, _sbtest1_ghc, _sbtest1_del, _sbtest1_new, _sbtest1_old",
 		"CREATE TABLE sbtest1 " + workload.SysbenchSchema,
 		workload.SeedSQL(workload.Sysbench, "sbtest1", rows),
+		"CREATE TABLE ref " + workload.SysbenchSchema,
+		"INSERT INTO ref SELECT * FROM sbtest1",
 	} {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("seed: %w", err)
@@ -180,12 +211,15 @@ func seed(ctx context.Context, db *sql.DB, rows int) error {
 	return nil
 }
 
-func measure(ctx context.Context, db *sql.DB, s *sandbox.Server, tool string, load, rows int, doppel string, chunk int) result {
+// measure migrates sbtest1 with tool. Under load, every write goes to
+// sbtest1 and ref in one transaction, and the migrated table must equal ref
+// row by row afterwards.
+func measure(ctx context.Context, db *sql.DB, s *sandbox.Server, tool string, load, rows int, doppel string, chunk int, extra []string) result {
 	r := result{tool: tool, load: "none"}
 	var w *workload.Workload
 	if load > 0 {
 		r.load = fmt.Sprintf("%d/s", load)
-		w = workload.Start(workload.Config{DB: db, Shape: workload.Sysbench, Tables: []string{"sbtest1"}, Workers: 8, Rate: load, MaxID: int64(rows)})
+		w = workload.Start(workload.Config{DB: db, Shape: workload.Sysbench, Tables: []string{"sbtest1", "ref"}, Workers: 4, Rate: load, MaxID: int64(rows)})
 		time.Sleep(time.Second)
 	}
 	start := time.Now()
@@ -199,9 +233,10 @@ func measure(ctx context.Context, db *sql.DB, s *sandbox.Server, tool string, lo
 			fmt.Sprintf("--chunk-size=%d", chunk), "--no-drop-old-table", "--max-load=Threads_running=1000", "--critical-load=Threads_running=2000")
 	case "doppel":
 		var out []byte
-		out, r.rssKB, r.err = outputRSS(ctx, doppel, "--host="+s.Host, fmt.Sprintf("--port=%d", s.Port), "--user="+s.User, "--password="+s.Password,
+		args := append([]string{"--host=" + s.Host, fmt.Sprintf("--port=%d", s.Port), "--user=" + s.User, "--password=" + s.Password,
 			"--database=bench", "--table=sbtest1", "--alter=ENGINE=InnoDB", "--allow-on-master", "--initially-drop-socket-file", "--execute",
-			fmt.Sprintf("--chunk-size=%d", chunk))
+			fmt.Sprintf("--chunk-size=%d", chunk)}, extra...)
+		out, r.rssKB, r.err = outputRSS(ctx, doppel, args...)
 		if r.err == nil {
 			r.phases, r.err = doppelPhases(out)
 		}
@@ -213,8 +248,27 @@ func measure(ctx context.Context, db *sql.DB, s *sandbox.Server, tool string, lo
 		w.Stop()
 		res := w.Result()
 		r.writes, r.errors, r.longest = res.Writes, len(res.Errors), res.Longest
+		if r.err == nil {
+			r.err = sameRows(ctx, db)
+		}
 	}
 	return r
+}
+
+// sameRows compares every row of the migrated sbtest1 with ref.
+func sameRows(ctx context.Context, db *sql.DB) error {
+	const differ = `SELECT COUNT(*) FROM %s a LEFT JOIN %s b ON a.id = b.id
+WHERE b.id IS NULL OR NOT (a.k <=> b.k AND a.c <=> b.c AND a.pad <=> b.pad)`
+	for _, pair := range [][2]string{{"sbtest1", "ref"}, {"ref", "sbtest1"}} {
+		var n int64
+		if err := db.QueryRowContext(ctx, fmt.Sprintf(differ, pair[0], pair[1])).Scan(&n); err != nil {
+			return fmt.Errorf("compare with the reference: %w", err)
+		}
+		if n > 0 {
+			return fmt.Errorf("%d rows of %s are missing from or differ in %s", n, pair[0], pair[1])
+		}
+	}
+	return nil
 }
 
 func command(ctx context.Context, name string, args ...string) error {

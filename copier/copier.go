@@ -38,6 +38,10 @@ type Config struct {
 	Flavor        string // "mariadb" or "mysql": the locking-read clause
 	// Wait blocks while the migration is throttled; nil never waits.
 	Wait func(context.Context) error
+	// Admit blocks worker w (0-based, below Threads) until it may copy its
+	// next chunk; the migration narrows the copy with it while the applier
+	// is behind. nil admits every worker at once.
+	Admit func(ctx context.Context, w int) error
 	// Nice runs after each chunk with the time the chunk took (gh-ost's
 	// --nice-ratio sleeps a multiple of it); nil does nothing.
 	Nice func(ctx context.Context, took time.Duration) error

@@ -24,18 +24,30 @@ type job struct {
 func (c *Copier) copyAll(ctx context.Context, first Chunk, hi []any) error {
 	g, ctx := errgroup.WithContext(ctx)
 	jobs := make(chan job)
+	// A worker waiting to be admitted is let go once planning ends: every
+	// chunk has then been taken by a worker that is copying it.
+	admitCtx, planned := context.WithCancel(ctx)
 	g.Go(func() error {
+		defer planned()
 		defer close(jobs)
 		return c.plan(ctx, first, hi, jobs)
 	})
-	for range max(c.cfg.Threads, 1) {
+	for w := range max(c.cfg.Threads, 1) {
 		g.Go(func() error {
-			for j := range jobs {
+			for {
+				if c.cfg.Admit != nil {
+					if err := c.cfg.Admit(admitCtx, w); err != nil && ctx.Err() != nil {
+						return err
+					}
+				}
+				j, ok := <-jobs
+				if !ok {
+					return nil
+				}
 				if err := c.copyJob(ctx, j); err != nil {
 					return err
 				}
 			}
-			return nil
 		})
 	}
 	return g.Wait()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -117,5 +118,42 @@ func TestParallelCopyStopsAtTheFirstFailingChunk(t *testing.T) {
 	// Chunks below the failing one may have been cancelled too.
 	if got, _ := strconv.Atoi(watermarkKey(t, cp)); got > 50 {
 		t.Fatalf("watermark %d after chunk (50 .. 60] failed, want at most 50", got)
+	}
+}
+
+// Workers the caller keeps idle through Admit never hold up the copy: worker
+// 0 copies every chunk, and the copy ends although the others never get in.
+func TestAdmitNarrowsTheCopyToOneWorker(t *testing.T) {
+	cluster := sandbox.Shared(t)
+	db, cp := newTestCopier(t, cluster, 10, "CREATE TABLE t (id int NOT NULL PRIMARY KEY, v int)",
+		"INSERT INTO t SELECT seq, seq FROM seq_1_to_300", "CREATE TABLE _t_gho LIKE t")
+	cp.cfg.Threads = 4
+	var mu sync.Mutex
+	admitted := map[int]int{}
+	cp.cfg.Admit = func(ctx context.Context, w int) error {
+		if w > 0 {
+			<-ctx.Done()
+			return ctx.Err()
+		}
+		mu.Lock()
+		admitted[w]++
+		mu.Unlock()
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := cp.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if cp.Copied() != 300 || cp.Chunks() != 30 {
+		t.Fatalf("%d rows in %d chunks, want 300 in 30", cp.Copied(), cp.Chunks())
+	}
+	// One admission per chunk, and one more to find the jobs all taken.
+	if admitted[0] != 31 {
+		t.Fatalf("worker 0 admitted %d times, want 31", admitted[0])
+	}
+	var n int
+	if err := db.QueryRow("SELECT COUNT(*) FROM _t_gho g JOIN t USING (id) WHERE g.v = t.v").Scan(&n); err != nil || n != 300 {
+		t.Fatalf("%d equal rows in the ghost (%v), want 300", n, err)
 	}
 }

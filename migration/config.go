@@ -45,7 +45,11 @@ type Config struct {
 	// ApplyThreads is how many transactions apply binlog changes to the
 	// ghost at once, on disjoint keys (0: 1). It falls back to one when the
 	// ghost has a unique key besides the migration key.
-	ApplyThreads   int
+	ApplyThreads int
+	// MaxApplyLag is how far the applier may fall behind the binlog while
+	// the copy runs before the copy narrows to one thread (0: never); see
+	// balance.
+	MaxApplyLag    time.Duration
 	DefaultRetries int64
 
 	InitiallyDropGhostTable bool

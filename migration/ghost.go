@@ -350,6 +350,7 @@ func (m *migrator) countRows(ctx context.Context) error {
 }
 
 func (m *migrator) newWorkers() error {
+	m.balance = newBalance(m.cfg.MaxApplyLag, m.base.With().Str("component", "balance").Logger())
 	for _, k := range m.mapping.KeyOrig {
 		for i, c := range m.orig.Columns {
 			if strings.EqualFold(c.Name, k) {
@@ -379,7 +380,14 @@ func (m *migrator) newWorkers() error {
 		Orig: m.orig, Mapping: m.mapping, ChunkSize: m.cfg.ChunkSize, Retries: int(m.cfg.DefaultRetries),
 		Threads: m.cfg.CopyThreads, TargetChunkTime: m.cfg.TargetChunkTime,
 		ReconnectWait: m.maxReconnectWait(),
-		Flavor:        m.flavor, Wait: m.throttle.Wait, Nice: m.throttle.Nice, OnConflict: m.suspects.add, SkipStrictMode: m.cfg.SkipStrictMode,
+		Flavor:        m.flavor, Wait: m.throttle.Wait, OnConflict: m.suspects.add, SkipStrictMode: m.cfg.SkipStrictMode,
+		Admit: func(ctx context.Context, w int) error { return m.balance.admit(ctx, w, max(m.cfg.CopyThreads, 1)) },
+		Nice: func(ctx context.Context, took time.Duration) error {
+			if err := m.throttle.Nice(ctx, took); err != nil {
+				return err
+			}
+			return m.balance.afterChunk(ctx, took)
+		},
 		OnRetry: func(err error) {
 			m.notify(context.Background(), hooks.OnBatchCopyRetry, hooks.Vars{hooks.VarLastBatchCopyError: err.Error()})
 		},

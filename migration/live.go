@@ -123,7 +123,7 @@ func (m *migrator) Status() string {
 		fmt.Fprintf(&b, "; ETA %s", s.ETA)
 	}
 	b.WriteString("\n")
-	fmt.Fprintf(&b, "# Applied: %d changes; backlog %d; binlog applied %s\n", s.ChangesApplied, s.Backlog, s.Applied)
+	fmt.Fprintf(&b, "# Applied: %d changes; backlog %d; apply lag %s; binlog applied %s\n", s.ChangesApplied, s.Backlog, s.ApplyLag.Round(time.Millisecond), s.Applied)
 	if s.ChecksumTotal > 0 {
 		fmt.Fprintf(&b, "# Checksum: %d/%d chunks\n", s.ChecksumDone, s.ChecksumTotal)
 	}

@@ -2,13 +2,17 @@ package migration
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/doppel-dev/doppel/applier"
 	"github.com/doppel-dev/doppel/binlog"
@@ -24,6 +28,9 @@ func (m *migrator) applyLoop(ctx context.Context, in <-chan binlog.Txn) error {
 	// lastApplied moves to it only once nothing is pending, so it never
 	// runs ahead of what the ghost holds: a checkpoint may resume there.
 	var seen binlog.Position
+	// beat is the newest heartbeat read while changes were pending: the
+	// applier has passed it once they are applied.
+	var beat time.Time
 	flush := func() error {
 		if len(pending) == 0 {
 			return nil
@@ -47,6 +54,10 @@ func (m *migrator) applyLoop(ctx context.Context, in <-chan binlog.Txn) error {
 		if seen.File != "" {
 			m.lastApplied.Store(seen)
 		}
+		if !beat.IsZero() {
+			m.balance.passed(beat)
+			beat = time.Time{}
+		}
 		return nil
 	}
 	for {
@@ -67,6 +78,14 @@ func (m *migrator) applyLoop(ctx context.Context, in <-chan binlog.Txn) error {
 					}
 					m.dirty.add(ch, m.keyRange.Cols[0], m.keyPos, m.keyTrackable)
 					pending = append(pending, ch)
+					continue
+				}
+				if at, ok := heartbeatTime(ch); ok {
+					if len(pending) == 0 {
+						m.balance.passed(at)
+					} else {
+						beat = at
+					}
 					continue
 				}
 				if token, ok := barrierToken(ch); ok {
@@ -167,6 +186,15 @@ func barrierToken(ch binlog.RowChange) (string, bool) {
 	return asString(ch.After[3]), true
 }
 
+// heartbeatTime reads the time doppel wrote into a heartbeat row change.
+func heartbeatTime(ch binlog.RowChange) (time.Time, bool) {
+	if ch.Kind == binlog.Delete || len(ch.After) < 4 || asString(ch.After[2]) != hintHeartbeat {
+		return time.Time{}, false
+	}
+	at, err := time.Parse(time.RFC3339Nano, asString(ch.After[3]))
+	return at, err == nil
+}
+
 func asString(v any) string {
 	switch v := v.(type) {
 	case string:
@@ -195,12 +223,25 @@ type barrierSet struct {
 	mu   sync.Mutex
 	seq  atomic.Int64
 	open map[string]*barrier
+	// run makes this process's tokens its own. A resumed run replays the
+	// binlog from its checkpoint, markers of the interrupted run included;
+	// were tokens only numbered, its own first barriers would be met by
+	// those old markers before the ghost had caught up.
+	run string
 }
 
 func (s *barrierSet) register(hold bool) *barrier {
-	b := &barrier{token: "b" + strconv.FormatInt(s.seq.Add(1), 10), reachedCh: make(chan struct{}), hold: hold, releaseCh: make(chan struct{})}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.run == "" {
+		var r [8]byte
+		if _, err := rand.Read(r[:]); err != nil {
+			// crypto/rand does not fail on Linux; the clock still tells runs apart.
+			binary.BigEndian.PutUint64(r[:], uint64(time.Now().UnixNano()))
+		}
+		s.run = hex.EncodeToString(r[:])
+	}
+	b := &barrier{token: s.run + "-" + strconv.FormatInt(s.seq.Add(1), 10), reachedCh: make(chan struct{}), hold: hold, releaseCh: make(chan struct{})}
 	if s.open == nil {
 		s.open = map[string]*barrier{}
 	}

@@ -61,6 +61,7 @@ type migrator struct {
 	rowsEstimate atomic.Int64
 	applied      atomic.Int64 // row changes applied to the ghost
 	backlog      func() int
+	balance      *balance
 	lastApplied  atomic.Value // binlog.Position
 	applyConn    applyConnHolder
 	started      time.Time

@@ -17,10 +17,13 @@ type Status struct {
 	Progress       float64 // 0..1, copy progress
 	ChangesApplied int64
 	Backlog        int // transactions read from the binlog, not yet applied
-	Applied        binlog.Position
-	Read           binlog.Position
-	Throttle       string
-	Lag            time.Duration // the worst replica lag measured through the heartbeat
+	// ApplyLag is how far the applier is behind the binlog: the age of the
+	// newest heartbeat it has passed (see balance).
+	ApplyLag time.Duration
+	Applied  binlog.Position
+	Read     binlog.Position
+	Throttle string
+	Lag      time.Duration // the worst replica lag measured through the heartbeat
 	// ChecksumDone and ChecksumTotal count the chunks of the current
 	// checksum pass; ChecksumETA is its estimated time left (-1 unknown).
 	ChecksumDone, ChecksumTotal int64
@@ -37,6 +40,9 @@ func (m *migrator) status() Status {
 	}
 	if m.backlog != nil {
 		s.Backlog = m.backlog()
+	}
+	if m.balance != nil {
+		s.ApplyLag = m.balance.lag()
 	}
 	if p, ok := m.lastApplied.Load().(binlog.Position); ok {
 		s.Applied = p
@@ -85,7 +91,7 @@ func (m *migrator) statusLoop(ctx context.Context) error {
 		s := m.status()
 		ev := m.log.Info().Str("phase", s.Phase).Int64("copied", s.RowsCopied).Int64("estimate", s.RowsEstimate).
 			Str("progress", formatPct(s.Progress)).Int64("applied", s.ChangesApplied).Int("backlog", s.Backlog).
-			Str("binlog_applied", s.Applied.String()).Dur("lag", s.Lag).Dur("elapsed", s.Elapsed.Round(time.Second))
+			Dur("apply_lag", s.ApplyLag.Round(time.Millisecond)).Str("binlog_applied", s.Applied.String()).Dur("lag", s.Lag).Dur("elapsed", s.Elapsed.Round(time.Second))
 		if s.ETA >= 0 {
 			ev = ev.Dur("eta", s.ETA)
 		}
@@ -106,8 +112,9 @@ func (m *migrator) statusLoop(ctx context.Context) error {
 // statusLine is the status in one line, for the on-status hook.
 func (m *migrator) statusLine() string {
 	s := m.status()
-	line := fmt.Sprintf("phase %s; copied %d/%d (%s); applied %d; backlog %d; lag %s; elapsed %s",
-		s.Phase, s.RowsCopied, s.RowsEstimate, formatPct(s.Progress), s.ChangesApplied, s.Backlog, s.Lag.Round(time.Millisecond), s.Elapsed.Round(time.Second))
+	line := fmt.Sprintf("phase %s; copied %d/%d (%s); applied %d; backlog %d; apply lag %s; lag %s; elapsed %s",
+		s.Phase, s.RowsCopied, s.RowsEstimate, formatPct(s.Progress), s.ChangesApplied, s.Backlog, s.ApplyLag.Round(time.Millisecond),
+		s.Lag.Round(time.Millisecond), s.Elapsed.Round(time.Second))
 	if s.ETA >= 0 {
 		line += "; ETA " + s.ETA.String()
 	}

@@ -55,6 +55,9 @@ const (
 	maxCopyThreads         = 64
 	defaultCopyThreads     = 2
 	defaultTargetChunkTime = 500 * time.Millisecond
+	// The copy narrows once the applier is this far behind (balance in
+	// migration); measured in bench/RESULTS.md.
+	defaultMaxApplyLag = 2 * time.Second
 )
 
 const (
@@ -125,6 +128,7 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 		ChecksumInterval:        o.checksumInterval,
 		PostponeCutOverFlagFile: o.postponeCutOverFlagFile,
 		ApplyThreads:            o.applyThreads,
+		MaxApplyLag:             o.maxApplyLag,
 		Checkpoint:              o.checkpoint || o.resume,
 		CheckpointInterval:      time.Duration(o.checkpointSeconds) * time.Second,
 		Resume:                  o.resume,
@@ -214,6 +218,9 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 	}
 	if o.threads < minCopyThreads || o.threads > maxCopyThreads {
 		problem("--threads=%d: give %d to %d chunks copied at once", o.threads, minCopyThreads, maxCopyThreads)
+	}
+	if o.maxApplyLag < 0 {
+		problem("--max-apply-lag=%s: give a positive duration, e.g. 2s, or 0 to never narrow the copy", o.maxApplyLag)
 	}
 	if o.targetChunkTime < 0 {
 		problem("--target-chunk-time=%s: give a positive duration, e.g. 500ms, or 0 to keep --chunk-size", o.targetChunkTime)

@@ -107,6 +107,7 @@ type options struct {
 	postponeCutOverFlagFile string
 
 	applyThreads      int
+	maxApplyLag       time.Duration
 	checkpoint        bool
 	checkpointSeconds int64
 	resume            bool
@@ -160,7 +161,7 @@ var notImplemented = []pendingFlag{
 
 // ownFlags are doppel's flags that gh-ost does not have; all others are gh-ost's.
 var ownFlags = []string{"checksum", "checksum-threads", "checksum-interval", "serve-tcp-address", "max-reconnect-wait",
-	"force-cut-over-after", "apply-threads", "threads", "target-chunk-time"}
+	"force-cut-over-after", "apply-threads", "threads", "target-chunk-time", "max-apply-lag"}
 
 // defineFlags registers every gh-ost flag on a new FlagSet: the implemented
 // ones bound to o, the pending ones to values nobody reads. Usage and error
@@ -261,6 +262,7 @@ func defineFlags(o *options) *flag.FlagSet {
 	fs.DurationVar(&o.checksumInterval, "checksum-interval", time.Hour, "while the cut-over is postponed, compare the tables in full again this often")
 
 	fs.IntVar(&o.applyThreads, "apply-threads", defaultApplyThreads, fmt.Sprintf("transactions that apply binlog changes to the new table at once, each on its own keys (%d..%d); one when the new table has a unique key besides the migration key", minApplyThreads, maxApplyThreads))
+	fs.DurationVar(&o.maxApplyLag, "max-apply-lag", defaultMaxApplyLag, "while the applier is further behind the binlog than this, the row copy runs on one thread (resting between chunks at 5 times this) so the applier catches up; 0 never narrows the copy")
 	fs.BoolVar(&o.checkpoint, "checkpoint", false, "record progress in the _<table>_ghk table, so an interrupted migration can be continued with --resume")
 	fs.Int64Var(&o.checkpointSeconds, "checkpoint-seconds", 300, "seconds between checkpoints (a checkpoint is also written when the copy ends and when doppel stops early)")
 	fs.BoolVar(&o.resume, "resume", false, "continue the interrupted migration of this table from its checkpoint, with the same --alter; implies --checkpoint")

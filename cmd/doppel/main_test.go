@@ -163,6 +163,7 @@ var implementedFlags = []string{
 	// doppel's own
 	"checksum", "checksum-threads", "checksum-interval", "serve-tcp-address", "force-cut-over-after",
 	"checkpoint", "checkpoint-seconds", "resume", "max-reconnect-wait", "apply-threads", "threads", "target-chunk-time",
+	"max-apply-lag",
 }
 
 // handledInCmd are implemented flags that shape doppel's own behaviour rather
@@ -235,6 +236,7 @@ var configFieldCases = []struct {
 	{"checksum-interval", "--checksum-interval=10m", func(c migration.Config) any { return c.ChecksumInterval }, 10 * time.Minute},
 	{"checkpoint", "--checkpoint", func(c migration.Config) any { return c.Checkpoint }, true},
 	{"apply-threads", "--apply-threads=8", func(c migration.Config) any { return c.ApplyThreads }, 8},
+	{"max-apply-lag", "--max-apply-lag=5s", func(c migration.Config) any { return c.MaxApplyLag }, 5 * time.Second},
 	{"checkpoint-seconds", "--checkpoint-seconds=30", func(c migration.Config) any { return c.CheckpointInterval }, 30 * time.Second},
 	{"resume", "--resume", func(c migration.Config) any { return [2]bool{c.Resume, c.Checkpoint} }, [2]bool{true, true}},
 	{"max-reconnect-wait", "--max-reconnect-wait=90s", func(c migration.Config) any { return c.MaxReconnectWait }, 90 * time.Second},
@@ -381,6 +383,7 @@ func TestDefaultsBecomeTheDefaultConfig(t *testing.T) {
 		ChecksumInterval:   time.Hour,
 		CheckpointInterval: 300 * time.Second,
 		ApplyThreads:       4,
+		MaxApplyLag:        2 * time.Second,
 		MaxReconnectWait:   5 * time.Minute,
 
 		MaxLag:                     1500 * time.Millisecond,
@@ -942,7 +945,7 @@ func TestRedactHidesPasswordsWithoutMangling(t *testing.T) {
 
 func TestCopyFlagsOutOfRangeAreRefused(t *testing.T) {
 	t.Parallel()
-	for _, arg := range []string{"--threads=0", "--threads=65", "--target-chunk-time=-1s"} {
+	for _, arg := range []string{"--threads=0", "--threads=65", "--target-chunk-time=-1s", "--max-apply-lag=-1s"} {
 		t.Run(arg, func(t *testing.T) {
 			t.Parallel()
 			out := harness{}.run(t, append(append([]string{}, required...), arg)...)

@@ -139,7 +139,7 @@ func TestEveryConnectionKilledOnce(t *testing.T) {
 		killed[s.id] = true
 	}
 	var busy []string
-	for end := time.Now().Add(60 * time.Second); len(busy) < 3 && time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+	for end := time.Now().Add(60 * time.Second); len(busy) < 3 && time.Now().Before(end) && !p.exited(); time.Sleep(20 * time.Millisecond) {
 		for _, s := range tg.sessionsOf(t, user) {
 			if killed[s.id] || s.command != "Query" {
 				continue
@@ -153,7 +153,7 @@ func TestEveryConnectionKilledOnce(t *testing.T) {
 	holder.Rollback()
 	t.Logf("killed %d sessions mid-statement: %q", len(busy), busy)
 	if len(busy) < 3 {
-		t.Fatal("fewer than three doppel sessions were caught mid-statement")
+		t.Fatalf("fewer than three doppel sessions were caught mid-statement; log tail:\n%s", p.tail(40))
 	}
 	tg.finish(p)
 	if !p.saw("lock taken again") {

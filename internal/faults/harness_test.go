@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -56,10 +57,6 @@ type target struct {
 	socket   string
 	serverID uint32
 	procs    []*proc // every run, so verify can read their logs
-	// repairsKnown: a repair by the checksum is logged, not failed. Only for
-	// the kill inside the cut-over, where one CI run saw a resumed run
-	// repair a chunk (open: see docs/operations.md and the issue's note).
-	repairsKnown bool
 }
 
 // newTarget creates t (to migrate) and ref with the same rows.
@@ -223,6 +220,26 @@ func (p *proc) wait(timeout time.Duration) int {
 	return -1
 }
 
+// linesWith is every log line containing s.
+func (p *proc) linesWith(s string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for _, l := range p.log {
+		if strings.Contains(l, s) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// exited reports whether the process has ended.
+func (p *proc) exited() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.done
+}
+
 func (p *proc) signal(sig syscall.Signal) {
 	if err := p.cmd.Process.Signal(sig); err != nil {
 		p.t.Fatalf("signal %v: %v", sig, err)
@@ -233,7 +250,15 @@ func (p *proc) signal(sig syscall.Signal) {
 func (p *proc) tail(n int) string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return strings.Join(p.log[max(0, len(p.log)-n):], "\n")
+	// Debug lines (one per applied batch) would bury the story.
+	var out []string
+	for i := len(p.log) - 1; i >= 0 && len(out) < n; i-- {
+		if !strings.Contains(p.log[i], `"level":"debug"`) {
+			out = append(out, p.log[i])
+		}
+	}
+	slices.Reverse(out)
+	return strings.Join(out, "\n")
 }
 
 // finish ends a postponed run: the flag file goes, the run must swap and
@@ -269,12 +294,8 @@ func (tg *target) verifyWith(w *workload.Workload, allowErrors bool) {
 	// The checksum repairs what differs, which would hide a resume or
 	// reconnect that lost a change: no run may have needed a repair.
 	for i, p := range tg.procs {
-		switch {
-		case !p.saw("checksum mismatch"):
-		case tg.repairsKnown:
-			tg.t.Logf("KNOWN ISSUE: run %d needed a checksum repair: the ghost had diverged before the checksum", i+1)
-		default:
-			tg.t.Errorf("run %d needed a checksum repair: the ghost had diverged before the checksum", i+1)
+		if p.saw("checksum mismatch") {
+			tg.t.Errorf("run %d needed a checksum repair: the ghost had diverged before the checksum:\n%s", i+1, p.linesWith("checksum mismatch"))
 		}
 	}
 	const cols = "id, uk, k, c, pad, amount, ts"
