@@ -46,6 +46,11 @@ type Config struct {
 	// the same point on every server of the topology, so it survives a
 	// binlog file rename or a failover; the file is still used for logs.
 	UseGTID bool
+
+	// OnTxn sees each transaction Run sends, as it is read and before it
+	// is queued (for metrics: what was read, not yet what was applied). It
+	// runs on Run's goroutine and must be quick; nil does nothing.
+	OnTxn func(Txn)
 }
 
 // Defaults for the stream connection.
@@ -202,6 +207,9 @@ func (s *Streamer) Run(ctx context.Context, start Position, out chan<- Txn) erro
 			// would put row values in the log.
 			s.log.Warn().Strs("tables", st.txn.DDLTables).Str("position", st.txn.End.String()).
 				Msg("statement changed a watched table")
+		}
+		if s.cfg.OnTxn != nil {
+			s.cfg.OnTxn(*st.txn)
 		}
 		select {
 		case out <- *st.txn:

@@ -45,6 +45,9 @@ type Config struct {
 	// Nice runs after each chunk with the time the chunk took (gh-ost's
 	// --nice-ratio sleeps a multiple of it); nil does nothing.
 	Nice func(ctx context.Context, took time.Duration) error
+	// OnChunk is told of each chunk copied: the rows it inserted and the
+	// time it took, retries included (for metrics); nil does nothing.
+	OnChunk func(rows int64, took time.Duration)
 	// OnRetry is told of each error a chunk is retried after (gh-ost's
 	// on-batch-copy-retry hook); nil does nothing.
 	OnRetry func(err error)
@@ -316,6 +319,9 @@ func (c *Copier) copyChunk(ctx context.Context, ch Chunk) (time.Duration, error)
 	}
 	took := time.Since(start)
 	c.cfg.Logger.Debug().Int64("rows", inserted).Dur("took", took).Msg("chunk copied")
+	if c.cfg.OnChunk != nil {
+		c.cfg.OnChunk(inserted, took)
+	}
 	return took, nil
 }
 

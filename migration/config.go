@@ -3,6 +3,8 @@ package migration
 import (
 	"crypto/tls"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Config is everything a migration needs, already validated by cmd/doppel.
@@ -176,4 +178,12 @@ type Config struct {
 	// lost (restart, failover, network) before it stops with a resumable
 	// checkpoint (0: 5 minutes).
 	MaxReconnectWait time.Duration
+
+	// MetricsAddr ("host:port", port 0 for any free one), when set, serves
+	// Metrics (or a registry of the migration's own) on /metrics and
+	// /healthz from the start of Run to its end. Metrics, when set, gets
+	// the migration's collectors even without MetricsAddr; the caller owns
+	// it and may register more (doppel_build_info).
+	MetricsAddr string
+	Metrics     *prometheus.Registry
 }

@@ -62,6 +62,7 @@ func (m *migrator) cutOver(ctx context.Context) error {
 			return err
 		})
 		stopForcing()
+		m.metrics.CutOverAttempt(res.Stall)
 		if err == nil {
 			// The apply loop stays held: the ghost is now the original, and
 			// nothing may be applied to it under its old name.
@@ -92,6 +93,7 @@ func (m *migrator) cutOver(ctx context.Context) error {
 		if ctx.Err() != nil || attempt >= attempts {
 			return fmt.Errorf("cut-over failed after %d attempt(s): %w", attempt, err)
 		}
+		m.metrics.Retry("cut-over")
 		wait := cutOverBackoff(attempt, m.cfg.CutOverExponentialBackoff, m.cfg.ExponentialBackoffMaxInterval)
 		m.log.Warn().Err(err).Int("attempt", attempt).Dur("retry_in", wait).Msg("cut-over attempt failed; the original is intact, retrying")
 		select {

@@ -363,7 +363,7 @@ func (m *migrator) newWorkers() error {
 		TLS:      m.inspectCfg.TLSConfig(),
 		ServerID: m.cfg.ReplicaServerID, Flavor: m.flavor, Database: m.cfg.Database,
 		Tables: []string{m.cfg.Table, m.names.changelog}, UseGTID: m.cfg.GTID,
-		Logger: m.base,
+		Logger: m.base, OnTxn: m.onStreamed,
 	})
 	var err error
 	m.applier, err = applier.New(applier.Config{
@@ -388,7 +388,9 @@ func (m *migrator) newWorkers() error {
 			}
 			return m.balance.afterChunk(ctx, took)
 		},
+		OnChunk: func(_ int64, took time.Duration) { m.metrics.ChunkCopied(took) },
 		OnRetry: func(err error) {
+			m.metrics.Retry("copy-chunk")
 			m.notify(context.Background(), hooks.OnBatchCopyRetry, hooks.Vars{hooks.VarLastBatchCopyError: err.Error()})
 		},
 		PanicOnWarnings: m.cfg.PanicOnWarnings, Resume: m.resumeCopy(),

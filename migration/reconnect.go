@@ -66,6 +66,7 @@ func (m *migrator) stream(ctx context.Context, start binlog.Position, out chan<-
 		if !down.failed(m.maxReconnectWait()) {
 			return fmt.Errorf("binlog server unreachable for more than --max-reconnect-wait=%s: %w", m.maxReconnectWait(), err)
 		}
+		m.metrics.Retry("binlog-stream")
 		m.log.Warn().Err(err).Str("pos", start.String()).Dur("retry_in", wait).Msg("binlog stream lost; reconnecting")
 		select {
 		case <-ctx.Done():
@@ -90,6 +91,7 @@ func (m *migrator) rideOut(ctx context.Context, what string, fn func(context.Con
 		if !down.failed(m.maxReconnectWait()) {
 			return fmt.Errorf("%s: server unreachable for more than --max-reconnect-wait=%s: %w", what, m.maxReconnectWait(), err)
 		}
+		m.metrics.Retry("reconnect")
 		if down.reportDue() {
 			m.log.Warn().Err(err).Str("step", what).Msg("server unreachable; retrying")
 		}

@@ -41,6 +41,7 @@ func (m *migrator) applyLoop(ctx context.Context, in <-chan binlog.Txn) error {
 			return err
 		}
 		var err error
+		began := time.Now()
 		if conn := m.applyConn.Load(); conn != nil {
 			err = m.applier.ApplyOn(ctx, conn, pending)
 		} else {
@@ -48,6 +49,14 @@ func (m *migrator) applyLoop(ctx context.Context, in <-chan binlog.Txn) error {
 		}
 		if err != nil {
 			return err
+		}
+		m.metrics.ApplyBatch(time.Since(began))
+		if m.metrics != nil {
+			var counts changeCounts
+			for _, ch := range pending {
+				counts.add(ch.Kind)
+			}
+			counts.report(m.metrics.Applied)
 		}
 		m.applied.Add(int64(len(pending)))
 		pending = pending[:0]

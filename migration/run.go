@@ -19,6 +19,7 @@ import (
 	"github.com/doppel-dev/doppel/cutover"
 	"github.com/doppel-dev/doppel/dbconn"
 	"github.com/doppel-dev/doppel/hooks"
+	"github.com/doppel-dev/doppel/metrics"
 	"github.com/doppel-dev/doppel/schema"
 	"github.com/doppel-dev/doppel/throttle"
 )
@@ -89,6 +90,14 @@ type migrator struct {
 	checkpointReady       bool
 	swapped               bool
 
+	// metrics counts events (nil without metrics); stopMetrics stops its
+	// server. workersReady is set once the fields a scrape reads exist;
+	// streamBeat is the newest heartbeat the binlog reader read (unix ns).
+	metrics      *metrics.Metrics
+	stopMetrics  func()
+	workersReady atomic.Bool
+	streamBeat   atomic.Int64
+
 	report Report
 }
 
@@ -129,6 +138,7 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger) (Report, error) {
 	err := m.run(ctx)
 	m.report.Duration = time.Since(m.started)
 	if err != nil {
+		m.metrics.Error("migration")
 		m.finalCheckpoint(err)
 	}
 	if err != nil && m.cfg.Execute {
@@ -142,6 +152,9 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger) (Report, error) {
 
 func (m *migrator) run(ctx context.Context) error {
 	m.names = namesFor(m.cfg.Table, m.cfg.TimestampOldTable, time.Now())
+	if err := m.listenMetrics(); err != nil {
+		return err
+	}
 	if err := m.newHooks(); err != nil {
 		return err
 	}
@@ -290,6 +303,7 @@ func (m *migrator) copyApplyAndSwap(ctx context.Context) error {
 	}
 	txns := make(chan binlog.Txn, 1024)
 	m.backlog = func() int { return len(txns) }
+	m.workersReady.Store(true)
 	background("binlog stream", func(ctx context.Context) error { return m.stream(ctx, start, txns) })
 	background("apply", func(ctx context.Context) error { return m.applyLoop(ctx, txns) })
 	background("heartbeat", m.heartbeat)
@@ -383,6 +397,9 @@ func (m *migrator) startPosition(ctx context.Context) (binlog.Position, error) {
 
 // close releases connections. Errors here change nothing for the caller.
 func (m *migrator) close() {
+	if m.stopMetrics != nil {
+		m.stopMetrics()
+	}
 	m.releaseMigrationLock()
 	if m.control != nil {
 		m.control.Close()

@@ -82,6 +82,7 @@ func (m *migrator) recordChecksum(out checksum.Outcome) {
 
 func (m *migrator) checksumFailed(ctx context.Context, err error) error {
 	if errors.Is(err, checksum.ErrMismatch) {
+		m.metrics.Error("checksum-mismatch")
 		if cause := m.verifySuspects(ctx); cause != nil {
 			return fmt.Errorf("checksum: the tables differ because %w", cause)
 		}
@@ -122,6 +123,7 @@ func (m *migrator) consistentPoint(ctx context.Context) (*checksum.Snapshot, err
 		if attempt >= attempts || ctx.Err() != nil {
 			return nil, fmt.Errorf("take a consistent point after %d attempt(s): %w", attempt, err)
 		}
+		m.metrics.Retry("checksum-lock")
 		m.log.Warn().Err(err).Int("attempt", attempt).Msg("could not take the checksum's consistent point; the original is intact, retrying")
 		select {
 		case <-ctx.Done():
@@ -132,7 +134,9 @@ func (m *migrator) consistentPoint(ctx context.Context) (*checksum.Snapshot, err
 }
 
 func (m *migrator) repair(ctx context.Context, ch checksum.Chunk) (int64, error) {
-	return m.copier.Recopy(ctx, ch.Low, ch.High)
+	n, err := m.copier.Recopy(ctx, ch.Low, ch.High)
+	m.metrics.ChecksumMismatch(err == nil)
+	return n, err
 }
 
 // postpone holds the cut-over while the postpone flag file exists. The

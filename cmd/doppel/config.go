@@ -129,6 +129,7 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 		PostponeCutOverFlagFile: o.postponeCutOverFlagFile,
 		ApplyThreads:            o.applyThreads,
 		MaxApplyLag:             o.maxApplyLag,
+		MetricsAddr:             o.metricsAddr,
 		Checkpoint:              o.checkpoint || o.resume,
 		CheckpointInterval:      time.Duration(o.checkpointSeconds) * time.Second,
 		Resume:                  o.resume,
@@ -218,6 +219,14 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 	}
 	if o.threads < minCopyThreads || o.threads > maxCopyThreads {
 		problem("--threads=%d: give %d to %d chunks copied at once", o.threads, minCopyThreads, maxCopyThreads)
+	}
+	if o.metricsAddr != "" {
+		// Only the form is checked here; whether the address can be bound
+		// is known once the migration binds it, before it touches anything.
+		_, port, err := net.SplitHostPort(o.metricsAddr)
+		if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+			problem("--metrics-addr=%s: give host:port, e.g. 127.0.0.1:9090 (port 0 picks a free port)", o.metricsAddr)
+		}
 	}
 	if o.maxApplyLag < 0 {
 		problem("--max-apply-lag=%s: give a positive duration, e.g. 2s, or 0 to never narrow the copy", o.maxApplyLag)

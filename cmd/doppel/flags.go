@@ -108,6 +108,7 @@ type options struct {
 
 	applyThreads      int
 	maxApplyLag       time.Duration
+	metricsAddr       string
 	checkpoint        bool
 	checkpointSeconds int64
 	resume            bool
@@ -161,7 +162,7 @@ var notImplemented = []pendingFlag{
 
 // ownFlags are doppel's flags that gh-ost does not have; all others are gh-ost's.
 var ownFlags = []string{"checksum", "checksum-threads", "checksum-interval", "serve-tcp-address", "max-reconnect-wait",
-	"force-cut-over-after", "apply-threads", "threads", "target-chunk-time", "max-apply-lag"}
+	"force-cut-over-after", "apply-threads", "threads", "target-chunk-time", "max-apply-lag", "metrics-addr"}
 
 // defineFlags registers every gh-ost flag on a new FlagSet: the implemented
 // ones bound to o, the pending ones to values nobody reads. Usage and error
@@ -263,6 +264,7 @@ func defineFlags(o *options) *flag.FlagSet {
 
 	fs.IntVar(&o.applyThreads, "apply-threads", defaultApplyThreads, fmt.Sprintf("transactions that apply binlog changes to the new table at once, each on its own keys (%d..%d); one when the new table has a unique key besides the migration key", minApplyThreads, maxApplyThreads))
 	fs.DurationVar(&o.maxApplyLag, "max-apply-lag", defaultMaxApplyLag, "while the applier is further behind the binlog than this, the row copy runs on one thread (resting between chunks at 5 times this) so the applier catches up; 0 never narrows the copy")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on http://<host:port>/metrics (and /healthz); port 0 picks a free port, logged as \"metrics listening\"; empty: none")
 	fs.BoolVar(&o.checkpoint, "checkpoint", false, "record progress in the _<table>_ghk table, so an interrupted migration can be continued with --resume")
 	fs.Int64Var(&o.checkpointSeconds, "checkpoint-seconds", 300, "seconds between checkpoints (a checkpoint is also written when the copy ends and when doppel stops early)")
 	fs.BoolVar(&o.resume, "resume", false, "continue the interrupted migration of this table from its checkpoint, with the same --alter; implies --checkpoint")

@@ -10,9 +10,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 
-	"github.com/doppel-dev/doppel/migration"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
+
+	"github.com/doppel-dev/doppel/metrics"
+	"github.com/doppel-dev/doppel/migration"
 )
 
 // Set at build time with -ldflags "-X main.version=... -X main.commit=... -X main.date=...".
@@ -104,6 +108,15 @@ func (a *app) run(args []string) int {
 		}
 		fmt.Fprintln(a.stderr, "Run 'doppel --help' for the list of flags.")
 		return exitUsage
+	}
+
+	if cfg.MetricsAddr != "" {
+		// The registry is the process's: the migration adds its collectors.
+		cfg.Metrics = prometheus.NewRegistry()
+		if err := metrics.RegisterBuildInfo(cfg.Metrics, cfg.Database, cfg.Table, version, runtime.Version()); err != nil {
+			fmt.Fprintf(a.stderr, "doppel: %v\n", err)
+			return exitFailed
+		}
 	}
 
 	log := newLogger(a.stderr, &o)

@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/rs/zerolog"
 
 	"github.com/doppel-dev/doppel/migration"
@@ -163,7 +165,7 @@ var implementedFlags = []string{
 	// doppel's own
 	"checksum", "checksum-threads", "checksum-interval", "serve-tcp-address", "force-cut-over-after",
 	"checkpoint", "checkpoint-seconds", "resume", "max-reconnect-wait", "apply-threads", "threads", "target-chunk-time",
-	"max-apply-lag",
+	"max-apply-lag", "metrics-addr",
 }
 
 // handledInCmd are implemented flags that shape doppel's own behaviour rather
@@ -237,6 +239,7 @@ var configFieldCases = []struct {
 	{"checkpoint", "--checkpoint", func(c migration.Config) any { return c.Checkpoint }, true},
 	{"apply-threads", "--apply-threads=8", func(c migration.Config) any { return c.ApplyThreads }, 8},
 	{"max-apply-lag", "--max-apply-lag=5s", func(c migration.Config) any { return c.MaxApplyLag }, 5 * time.Second},
+	{"metrics-addr", "--metrics-addr=127.0.0.1:0", func(c migration.Config) any { return c.MetricsAddr }, "127.0.0.1:0"},
 	{"checkpoint-seconds", "--checkpoint-seconds=30", func(c migration.Config) any { return c.CheckpointInterval }, 30 * time.Second},
 	{"resume", "--resume", func(c migration.Config) any { return [2]bool{c.Resume, c.Checkpoint} }, [2]bool{true, true}},
 	{"max-reconnect-wait", "--max-reconnect-wait=90s", func(c migration.Config) any { return c.MaxReconnectWait }, 90 * time.Second},
@@ -941,6 +944,38 @@ func TestRedactHidesPasswordsWithoutMangling(t *testing.T) {
 			t.Errorf("redact(%q, %q) = %q, want %q", c.in, c.password, got, c.want)
 		}
 	}
+}
+
+func TestMetricsAddrMustBeHostPort(t *testing.T) {
+	t.Parallel()
+	for _, arg := range []string{"--metrics-addr=nonsense", "--metrics-addr=127.0.0.1:99999", "--metrics-addr=:http", "--metrics-addr=[::1"} {
+		t.Run(arg, func(t *testing.T) {
+			t.Parallel()
+			out := harness{}.run(t, withRequired(arg)...)
+			if out.code != exitUsage || out.called || !strings.Contains(out.stderr, arg) || !strings.Contains(out.stderr, "host:port") {
+				t.Fatalf("exit code %d, called %v, stderr:\n%s", out.code, out.called, out.stderr)
+			}
+		})
+	}
+	t.Run("a good address gets a registry with the build info", func(t *testing.T) {
+		t.Parallel()
+		out := harness{}.run(t, withRequired("--metrics-addr=127.0.0.1:0")...)
+		if out.code != exitOK || out.cfg.Metrics == nil {
+			t.Fatalf("exit code %d, registry %v, stderr:\n%s", out.code, out.cfg.Metrics, out.stderr)
+		}
+		want := fmt.Sprintf("doppel_build_info{database=%q,goversion=%q,table=%q,version=%q} 1\n", out.cfg.Database, runtime.Version(), out.cfg.Table, version)
+		err := testutil.GatherAndCompare(out.cfg.Metrics, strings.NewReader(
+			"# HELP doppel_build_info Always 1; the labels name the doppel version and the Go version that built it.\n# TYPE doppel_build_info gauge\n"+want), "doppel_build_info")
+		if err != nil {
+			t.Error(err)
+		}
+	})
+	t.Run("no address, no registry", func(t *testing.T) {
+		t.Parallel()
+		if out := (harness{}).run(t, required...); out.cfg.Metrics != nil {
+			t.Error("a registry without --metrics-addr")
+		}
+	})
 }
 
 func TestCopyFlagsOutOfRangeAreRefused(t *testing.T) {
