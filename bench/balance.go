@@ -99,18 +99,24 @@ func balanceOnce(ctx context.Context, s *sandbox.Server, db *sql.DB, doppel stri
 			continue // not listening yet, or gone
 		}
 		now := time.Now()
-		switch st.Phase {
-		case "copy":
+		// A catch-up shorter than the polling interval is never seen: the
+		// first phase after the copy then ends both.
+		switch {
+		case st.Phase == "copy":
 			if copyStart.IsZero() {
 				copyStart = now
 			}
 			r.worstLag = max(r.worstLag, st.ApplyLag)
-		case "catch-up":
+		case copyStart.IsZero():
+		case st.Phase == "catch-up":
 			if copyEnd.IsZero() {
 				copyEnd = now
 			}
 		default:
-			if !copyEnd.IsZero() && caughtUp.IsZero() {
+			if copyEnd.IsZero() {
+				copyEnd = now
+			}
+			if caughtUp.IsZero() {
 				caughtUp = now
 			}
 		}

@@ -289,6 +289,7 @@ func (m *migrator) swappedBefore(ctx context.Context, c checkpoint, origPrint st
 			return false, err
 		}
 		if oldPrint == c.OrigSchema {
+			m.swapCheckpoint = c.Pos
 			return true, nil
 		}
 	}
@@ -303,6 +304,14 @@ func (m *migrator) finishSwapped(ctx context.Context) error {
 		Msg("the interrupted run had already swapped the tables: the new table is in place; finishing its cleanup")
 	m.swapped = true
 	m.report.OldTable = m.names.old
+	late, err := m.auditSwap(ctx, m.swapCheckpoint)
+	if err != nil {
+		return err
+	}
+	if len(late) > 0 {
+		return m.lostWritesError(late)
+	}
+	m.log.Info().Str("from", m.swapCheckpoint.String()).Msg("swap audited in the binlog: no write reached the old table after the drain")
 	return m.cleanup(ctx)
 }
 

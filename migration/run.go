@@ -89,6 +89,9 @@ type migrator struct {
 	resume                *checkpoint
 	checkpointReady       bool
 	swapped               bool
+	// swapCheckpoint is where the checkpoint of an interrupted run that had
+	// already swapped stood: the swap's audit reads the binlog from there.
+	swapCheckpoint binlog.Position
 
 	// metrics counts events (nil without metrics); stopMetrics stops its
 	// server. workersReady is set once the fields a scrape reads exist;
