@@ -47,23 +47,35 @@ func (m *migrator) auditSwap(ctx context.Context, from binlog.Position) ([]strin
 	txns := make(chan binlog.Txn, 64)
 	streamed := make(chan error, 1)
 	go func() { streamed <- streamer.Run(ctx, from, txns) }()
-	var late []string // changes to the original since the last marker
-	for {
-		var txn binlog.Txn
+	next := func() (binlog.Txn, error) {
 		select {
-		case txn = <-txns:
+		case txn := <-txns:
+			return txn, nil
 		case err := <-streamed:
 			if ctx.Err() != nil {
-				return nil, fmt.Errorf("audit the swap: no rename of %s found in the binlog after %s within %s", m.cfg.Table, from, auditWait)
+				return binlog.Txn{}, fmt.Errorf("audit the swap: no rename of %s found in the binlog after %s within %s", m.cfg.Table, from, auditWait)
 			}
-			return nil, fmt.Errorf("audit the swap: read the binlog: %w", err)
+			return binlog.Txn{}, fmt.Errorf("audit the swap: read the binlog: %w", err)
+		}
+	}
+	return lateWrites(next, m.cfg.Table, func(ch binlog.RowChange) string { return describeChange(ch, old, key) })
+}
+
+// lateWrites reads transactions up to the swap's rename and returns, as
+// described by describe, the changes to table after the last barrier marker.
+func lateWrites(next func() (binlog.Txn, error), table string, describe func(binlog.RowChange) string) ([]string, error) {
+	var late []string
+	for {
+		txn, err := next()
+		if err != nil {
+			return nil, err
 		}
 		if txn.DDL != "" && isRename(txn) {
 			return late, nil
 		}
 		for _, ch := range txn.Changes {
-			if strings.EqualFold(ch.Table, m.cfg.Table) {
-				late = append(late, describeChange(ch, old, key))
+			if strings.EqualFold(ch.Table, table) {
+				late = append(late, describe(ch))
 				continue
 			}
 			if _, ok := barrierToken(ch); ok {
