@@ -8,8 +8,14 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
+# One set of build flags for `build`, `release` and the Dockerfile (which runs
+# `make build`): static, reproducible paths, stamped.
+BUILD := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
 
-.PHONY: all test test-short build clean localtests
+# What `make release` cross-compiles.
+PLATFORMS := linux/amd64 linux/arm64 darwin/arm64
+
+.PHONY: all test test-short build clean localtests release docs
 
 all: build
 
@@ -34,10 +40,25 @@ test-short:
 
 # A static binary that runs on any Linux machine an operator copies it to.
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/doppel ./cmd/doppel
+	$(BUILD) -o bin/doppel ./cmd/doppel
+
+# Static binaries for every platform in PLATFORMS, named
+# doppel-VERSION-OS-ARCH, with their SHA-256 sums in dist/SHA256SUMS.
+release:
+	rm -rf dist && mkdir -p dist
+	set -e; for p in $(PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; \
+		GOOS=$$os GOARCH=$$arch $(BUILD) -o dist/doppel-$(VERSION)-$$os-$$arch ./cmd/doppel; \
+	done
+	cd dist && sha256sum doppel-* > SHA256SUMS && sha256sum -c SHA256SUMS
+
+# Regenerates the documentation pages that come from the code (docs/flags.md);
+# a test fails while they are stale.
+docs:
+	DOPPEL_UPDATE_DOCS=1 $(GO) test -count=1 -run '^TestFlagsDocIsCurrent$$' ./cmd/doppel
 
 clean:
-	rm -rf bin
+	rm -rf bin dist
 
 # ---------------------------------------------------------------------------
 # demo and bench targets go below this line (owned by the demo/bench work).
