@@ -265,8 +265,8 @@ func lintType(o, g Column) (Candidate, bool) {
 			return Candidate{}, false
 		}
 		return probed(&Probe{Kind: ProbeIn, Columns: []string{name}, Values: removed}, CodeEnumValuesRemoved, name, Error, Warning,
-			fmt.Sprintf("the ALTER removes %d enum values and rows hold them%s", len(removed), failNote),
-			fmt.Sprintf("the ALTER removes %d enum values; no row holds them", len(removed))), true
+			fmt.Sprintf("the ALTER removes %d enum value(s) and rows hold them%s", len(removed), failNote),
+			fmt.Sprintf("the ALTER removes %d enum value(s); no row holds them", len(removed))), true
 	case ot == "double" && gt == "float":
 		return final(Warning, CodeTypeChanged, name, "double → float keeps about 7 significant digits instead of 15: values are rounded"), true
 	}
