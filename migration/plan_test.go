@@ -5,11 +5,14 @@ import (
 	"database/sql"
 	"encoding/json"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/doppel-dev/doppel/internal/workload"
 	"github.com/doppel-dev/doppel/plan"
 	"github.com/doppel-dev/doppel/sandbox"
 )
@@ -268,5 +271,45 @@ func validatePlan(t *testing.T, p *plan.Plan) {
 	}
 	if err := sch.Validate(inst); err != nil {
 		t.Fatalf("the plan does not validate against docs/plan.schema.json: %v\n%s", err, raw)
+	}
+}
+
+// The estimate against a real run of the same table, on the benchmark's
+// shape (sysbench, ALTER ENGINE=InnoDB) with doppel's default copy and
+// checksum settings. It seeds DOPPEL_ESTIMATE_ROWS rows (the benchmark's is
+// 1000000), so it runs only when that is set.
+func TestPlanEstimateAgainstARealRun(t *testing.T) {
+	rowsEnv := os.Getenv("DOPPEL_ESTIMATE_ROWS")
+	if testing.Short() || rowsEnv == "" {
+		t.Skip("set DOPPEL_ESTIMATE_ROWS (e.g. 1000000) to compare the estimate with a real run")
+	}
+	rows, err := strconv.Atoi(rowsEnv)
+	if err != nil || rows <= 0 {
+		t.Fatalf("DOPPEL_ESTIMATE_ROWS=%q", rowsEnv)
+	}
+	cluster := sandbox.Shared(t)
+	name, db := cluster.Primary.NewDatabase(t)
+	execAll(t, db, "CREATE TABLE t "+workload.SysbenchSchema, workload.SeedSQL(workload.Sysbench, "t", rows))
+	cfg := testConfig(cluster.Primary, name, "t", "ENGINE=InnoDB")
+	cfg.AllowOnMaster, cfg.OkToDropTable = true, true
+	cfg.CopyThreads, cfg.TargetChunkTime, cfg.ChecksumThreads, cfg.ApplyThreads = 2, 500*time.Millisecond, 4, 4
+
+	dry := cfg
+	dry.Execute = false
+	rep, err := Run(context.Background(), dry, testLogger(t))
+	if err != nil {
+		t.Fatalf("dry run: %v", err)
+	}
+	est := rep.Plan.Estimate
+	rep, err = Run(context.Background(), cfg, testLogger(t))
+	if err != nil {
+		t.Fatalf("migration: %v", err)
+	}
+	real := (rep.CopyDuration + rep.ChecksumDuration).Seconds()
+	ratio := est.Seconds / real
+	t.Logf("%d rows: estimated %.1fs (copy %.1fs + checksum %.1fs; %s), real copy+checksum %.1fs (copy %s, checksum %s), whole run %s: estimate/real = %.2f",
+		rows, est.Seconds, est.CopySeconds, est.ChecksumSeconds, est.Method, real, rep.CopyDuration, rep.ChecksumDuration, rep.Duration, ratio)
+	if ratio < 0.5 || ratio > 2 {
+		t.Fatalf("the estimate is off by more than a factor of 2 (estimate/real = %.2f)", ratio)
 	}
 }

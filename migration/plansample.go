@@ -11,11 +11,13 @@ import (
 	"github.com/doppel-dev/doppel/schema"
 )
 
-// The estimate's sample: at most this many chunks of --chunk-size rows, and
-// no new chunk once this much time went by.
+// The estimate's sample: at most this many chunks, the first of
+// --chunk-size rows (doubling with --target-chunk-time), and no new chunk
+// once this much time went by.
 const (
-	sampleChunks = 10
-	sampleBudget = 2 * time.Second
+	sampleChunks   = 10
+	sampleBudget   = 1500 * time.Millisecond
+	sampleMaxChunk = 100_000 // the copier's largest chunk
 )
 
 type sampleResult struct {
@@ -79,11 +81,12 @@ func (m *migrator) sampleInto(ctx context.Context, ghost string, mapping *schema
 	if err != nil {
 		return sampleResult{}, err
 	}
-	var s sampleResult
+	s := sampleResult{Sample: plan.Sample{Growing: m.cfg.TargetChunkTime > 0}}
 	var low []any
+	size := max(m.cfg.ChunkSize, 1)
 	began := time.Now()
 	for s.Chunks < sampleChunks && time.Since(began) < sampleBudget {
-		high, last, err := m.sampleBoundary(ctx, key, low, max(m.cfg.ChunkSize, 1))
+		high, last, err := m.sampleBoundary(ctx, key, low, size)
 		if err != nil {
 			return sampleResult{}, err
 		}
@@ -96,6 +99,12 @@ func (m *migrator) sampleInto(ctx context.Context, ghost string, mapping *schema
 		}
 		s.Rows += n
 		s.Chunks++
+		if m.cfg.TargetChunkTime > 0 {
+			// The copier grows its chunks toward the target time, and
+			// large chunks copy faster per row: the sample grows too, so
+			// that its rate is the one most of the copy will run at.
+			size = min(size*2, sampleMaxChunk)
+		}
 		if last {
 			break
 		}

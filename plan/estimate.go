@@ -30,6 +30,9 @@ type Sample struct {
 	Rows   int64
 	Chunks int
 	Took   time.Duration
+	// Growing: chunk sizes doubled from --chunk-size, as the copier grows
+	// them toward --target-chunk-time; else every chunk had --chunk-size rows.
+	Growing bool
 }
 
 // Extrapolate estimates the migration of rows rows from a sample. The
@@ -47,10 +50,14 @@ func Extrapolate(rows int64, s Sample) Estimate {
 	e.CopySeconds = float64(max(rows, s.Rows)) / e.RowsPerSecond
 	e.ChecksumSeconds = e.CopySeconds * ChecksumShare
 	e.Seconds = e.CopySeconds + e.ChecksumSeconds
-	e.Human = time.Duration(e.Seconds * float64(time.Second)).Round(100 * time.Millisecond).String()
-	e.Method = fmt.Sprintf("copied %d rows in %d chunks (the copier's locking INSERT … SELECT, one thread) into the dry run's empty ghost in %s: %.0f rows/s, "+
+	e.Human = humanDuration(e.Seconds)
+	chunks := "of --chunk-size rows"
+	if s.Growing {
+		chunks = "growing from --chunk-size as with --target-chunk-time"
+	}
+	e.Method = fmt.Sprintf("copied %d rows in %d chunks (%s; the copier's locking INSERT … SELECT, one thread) into the dry run's empty ghost in %s: %.0f rows/s, "+
 		"extrapolated to %d rows; the checksum adds %.0f%% of the copy time (bench/RESULTS.md). Idle server; write load, throttling and replica lag make it longer",
-		s.Rows, s.Chunks, s.Took.Round(time.Millisecond), e.RowsPerSecond, max(rows, s.Rows), ChecksumShare*100)
+		s.Rows, s.Chunks, chunks, s.Took.Round(time.Millisecond), e.RowsPerSecond, max(rows, s.Rows), ChecksumShare*100)
 	return e
 }
 
@@ -80,4 +87,14 @@ func (d *Disk) JudgeDisk() *Finding {
 	}
 	return &Finding{Severity: Error, Code: CodeDiskSpace,
 		Reason: fmt.Sprintf("the ghost needs about %d bytes but the disk has %d free: the copy would fill it", d.NeededBytes, *d.FreeBytes)}
+}
+
+// humanDuration rounds to what an operator reads: tenths of a second from
+// ten seconds on, milliseconds below.
+func humanDuration(seconds float64) string {
+	d := time.Duration(seconds * float64(time.Second))
+	if d >= 10*time.Second {
+		return d.Round(100 * time.Millisecond).String()
+	}
+	return d.Round(time.Millisecond).String()
 }

@@ -203,6 +203,8 @@ func lintColumn(o, g Column) []Candidate {
 	}
 	switch od, gd := o.Default, g.Default; {
 	case o.AutoIncrement || g.AutoIncrement:
+	case od != nil && gd == nil && *od == "NULL" && o.Nullable && !g.Nullable:
+		// Implied by NOT NULL, which not_null_added reports.
 	case od != nil && gd == nil:
 		out = append(out, final(Warning, CodeDefaultRemoved, name, fmt.Sprintf("the default %s is removed: inserts that omit the column now fail or get no value", *od)))
 	case od == nil && gd != nil:
