@@ -385,7 +385,8 @@ const helpOutro = `
 Exit codes:
   0  migrated (or the dry run passed)
   1  the migration failed, was interrupted, or was refused by a check against
-     the servers (or the --throttle-http service); a refusal changes nothing
+     the servers (or the --throttle-http service); a refusal changes nothing.
+     A dry run also exits 1 when its plan has findings at or above --fail-on
   2  bad usage: the command line was refused before connecting anywhere;
      nothing was changed
 

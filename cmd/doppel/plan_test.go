@@ -1,12 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
 	"github.com/doppel-dev/doppel/migration"
 	"github.com/doppel-dev/doppel/plan"
+	"github.com/doppel-dev/doppel/sandbox"
 )
 
 // planReport is a dry run's report whose plan has one finding of each
@@ -36,6 +42,14 @@ func TestPlanFormatJSONPrintsOneDocument(t *testing.T) {
 	}
 	if len(got.Findings) != 1 || got.Findings[0].Code != "code_warning" {
 		t.Fatalf("plan %+v", got)
+	}
+
+	// A refused dry run prints what it learnt, and still exits 1.
+	refused := planReport()
+	refused.Plan.Refused = "table shop.t does not exist"
+	out = harness{report: refused, result: &migration.UsageError{}}.run(t, withRequired("--plan-format=json")...)
+	if out.code != exitFailed || !strings.Contains(out.stdout, `"refused": "table shop.t does not exist"`) {
+		t.Fatalf("refused dry run: exit code %d, stdout:\n%s", out.code, out.stdout)
 	}
 
 	text := harness{report: planReport(plan.Warning)}.run(t, required...)
@@ -94,4 +108,99 @@ func TestPlanFlagsRefuseBadValues(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The real dry run against a real server: --plan-format=json prints one
+// document that validates against docs/plan.schema.json, and --fail-on
+// decides the exit code from its findings.
+func TestDryRunPlanAndFailOnAgainstAServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	cluster := sandbox.Shared(t)
+	p := cluster.Primary
+	name, db := p.NewDatabase(t)
+	for _, q := range []string{
+		"CREATE TABLE t (id int PRIMARY KEY, email varchar(60) NOT NULL)",
+		"INSERT INTO t VALUES (1, 'a@example.com'), (2, 'b@example.com'), (3, 'a@example.com')",
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	sch := compilePlanSchema(t)
+	cases := []struct {
+		alter, failOn string
+		code          int
+		code0         string // a finding the plan must hold ("" for none)
+	}{
+		{"ADD UNIQUE KEY email_uk (email)", "error", exitFailed, plan.CodeUniqueKeyAdded},
+		{"ADD UNIQUE KEY email_uk (email)", "none", exitOK, plan.CodeUniqueKeyAdded},
+		{"ADD COLUMN note varchar(10) NULL", "warning", exitOK, ""},
+		{"MODIFY email varchar(200) NOT NULL", "warning", exitOK, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.alter+" --fail-on="+c.failOn, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			a := app{
+				stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
+				migrate: migration.Run, compare: migration.Compare,
+				getenv: func(k string) string {
+					if k == "DOPPEL_PASSWORD" {
+						return p.Password
+					}
+					return ""
+				},
+				exit: func(code int) { t.Errorf("unexpected hard exit %d", code) },
+			}
+			code := a.run([]string{"--host=" + p.Host, fmt.Sprintf("--port=%d", p.Port), "--user=" + p.User,
+				"--database=" + name, "--table=t", "--alter=" + c.alter, "--allow-on-master",
+				"--throttle-additional-flag-file=", "--plan-format=json", "--fail-on=" + c.failOn})
+			if code != c.code {
+				t.Fatalf("exit code %d, want %d; stderr:\n%s", code, c.code, stderr.String())
+			}
+			inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(stdout.Bytes()))
+			if err != nil {
+				t.Fatalf("stdout is not one JSON document: %v\n%s", err, stdout.String())
+			}
+			if err := sch.Validate(inst); err != nil {
+				t.Fatalf("the plan does not validate: %v\n%s", err, stdout.String())
+			}
+			var got plan.Plan
+			if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+				t.Fatal(err)
+			}
+			if c.code0 == "" && len(got.Findings) != 0 {
+				t.Fatalf("findings %+v, want none", got.Findings)
+			}
+			if c.code0 != "" && (len(got.Findings) != 1 || got.Findings[0].Code != c.code0 || got.Findings[0].Severity != plan.Error) {
+				t.Fatalf("findings %+v, want one %s error", got.Findings, c.code0)
+			}
+			if c.code == exitFailed && !strings.Contains(stderr.String(), "dry run refused by --fail-on="+c.failOn) {
+				t.Fatalf("no --fail-on message:\n%s", stderr.String())
+			}
+		})
+	}
+}
+
+func compilePlanSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	f, err := os.Open("../../docs/plan.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("plan.schema.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("plan.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sch
 }
