@@ -171,6 +171,10 @@ func (m *migrator) columnsPlan() plan.Columns {
 // copy, to say whether the server's own online ALTER is an alternative.
 func (m *migrator) inPlacePlan(ctx context.Context) plan.InPlace {
 	if m.report.InstantDDL != "" {
+		if m.cfg.TestOnReplica {
+			return plan.InPlace{Algorithm: m.report.InstantDDL,
+				Reason: "the server accepted ALGORITHM=" + m.report.InstantDDL + " on an empty copy; --attempt-instant-ddl is not attempted with --test-on-replica"}
+		}
 		return plan.InPlace{Algorithm: m.report.InstantDDL, AttemptInstantDDL: true,
 			Reason: "the server accepted ALGORITHM=" + m.report.InstantDDL + " on an empty copy; --attempt-instant-ddl would apply it to the original in place"}
 	}

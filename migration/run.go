@@ -203,6 +203,7 @@ func (m *migrator) run(ctx context.Context) error {
 			return err
 		case !m.cfg.Execute:
 			m.report.DryRun = true
+			m.report.Plan = m.basePlan(nil) // the checks; the rest is the interrupted run's
 			m.log.Info().Bool("dry_run", true).Bool("already_swapped", swapped).
 				Msg("dry run: the interrupted migration can be resumed from its checkpoint; add --execute to resume it")
 			return nil

@@ -228,3 +228,21 @@ func TestExtrapolateAddsTheChecksumShare(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestJudgeDiskNeedsKnownFreeSpace(t *testing.T) {
+	t.Parallel()
+	unknown := Disk{NeededBytes: 100}
+	if f := unknown.JudgeDisk(); f != nil || unknown.Enough != nil {
+		t.Fatalf("unknown free space judged: %+v %v", f, unknown.Enough)
+	}
+	free := int64(50)
+	short := Disk{NeededBytes: 100, FreeBytes: &free}
+	if f := short.JudgeDisk(); f == nil || f.Code != CodeDiskSpace || f.Severity != Error || *short.Enough {
+		t.Fatalf("50 bytes free for 100: %+v", f)
+	}
+	free2 := int64(500)
+	ok := Disk{NeededBytes: 100, FreeBytes: &free2}
+	if f := ok.JudgeDisk(); f != nil || !*ok.Enough {
+		t.Fatalf("500 bytes free for 100: %+v", f)
+	}
+}
