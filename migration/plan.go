@@ -47,8 +47,10 @@ func (m *migrator) basePlan(refused error) *plan.Plan {
 	}
 	if m.inspect != nil {
 		p.Server.Inspected = m.inspectCfg.Addr()
+	}
+	if m.write != nil { // connect got as far as choosing where to write
 		p.Server.WritesTo = m.writeCfg.Addr()
-		if m.isReplica {
+		if m.isReplica && m.write != m.inspect {
 			p.Server.Primary = m.writeCfg.Addr()
 		}
 	}
@@ -64,6 +66,13 @@ func (m *migrator) basePlan(refused error) *plan.Plan {
 // is copied into it).
 func (m *migrator) buildPlan(ctx context.Context) (*plan.Plan, error) {
 	p := m.basePlan(nil)
+	if m.isReplica && p.Server.Primary == "" {
+		// Writing to the replica itself (--test-on-replica,
+		// --migrate-on-replica): the primary is still worth naming.
+		if primary, err := m.findPrimary(ctx); err == nil && primary != nil {
+			p.Server.Primary = primary.Addr()
+		}
+	}
 	if err := m.tableSize(ctx, &p.Table); err != nil {
 		return nil, err
 	}

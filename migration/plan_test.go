@@ -313,3 +313,34 @@ func TestPlanEstimateAgainstARealRun(t *testing.T) {
 		t.Fatalf("the estimate is off by more than a factor of 2 (estimate/real = %.2f)", ratio)
 	}
 }
+
+// Inspecting a replica: the plan names the primary, and where the ghost
+// would be written (the primary, or the replica with --test-on-replica).
+func TestPlanNamesTheTopology(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	cluster := sandbox.Shared(t)
+	name, db := cluster.Primary.NewDatabase(t)
+	execAll(t, db, "CREATE TABLE t (id int PRIMARY KEY, c int)", "INSERT INTO t VALUES (1, 1)")
+	if err := cluster.WaitReplicaCaughtUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	primary, replica := cluster.Primary.Addr(), cluster.Replica.Addr()
+	for _, testOnReplica := range []bool{false, true} {
+		cfg := testConfig(cluster.Replica, name, "t", "ADD COLUMN z int")
+		cfg.Execute, cfg.TestOnReplica = false, testOnReplica
+		rep, err := Run(context.Background(), cfg, testLogger(t))
+		if err != nil {
+			t.Fatalf("dry run (--test-on-replica=%v): %v", testOnReplica, err)
+		}
+		s := rep.Plan.Server
+		wantWrites := primary
+		if testOnReplica {
+			wantWrites = replica
+		}
+		if !s.Replica || s.Inspected != replica || s.Primary != primary || s.WritesTo != wantWrites {
+			t.Errorf("--test-on-replica=%v: server %+v, want replica %s of primary %s, writing to %s", testOnReplica, s, replica, primary, wantWrites)
+		}
+	}
+}
