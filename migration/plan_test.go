@@ -344,3 +344,24 @@ func TestPlanNamesTheTopology(t *testing.T) {
 		}
 	}
 }
+
+// The default lint reads the first LintSampleRows rows; a long value past
+// them is found only with --lint-full-scan.
+func TestPlanLintFullScanFindsWhatTheSampleMisses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	create := "CREATE TABLE t (id int PRIMARY KEY, c varchar(100))"
+	seed := []string{
+		"INSERT INTO t SELECT seq, 'short' FROM seq_1_to_" + strconv.Itoa(LintSampleRows),
+		"INSERT INTO t VALUES (" + strconv.Itoa(LintSampleRows+1) + ", REPEAT('x', 50))",
+	}
+	sampled := withCode(dryPlan(t, create, "MODIFY c varchar(20)", false, seed...), plan.CodeLengthNarrowed)
+	if len(sampled) != 1 || sampled[0].Severity != plan.Warning || !strings.Contains(sampled[0].Reason, "sample") {
+		t.Fatalf("sampled: %+v, want a warning that says it read a sample", sampled)
+	}
+	full := withCode(dryPlan(t, create, "MODIFY c varchar(20)", true, seed...), plan.CodeLengthNarrowed)
+	if len(full) != 1 || full[0].Severity != plan.Error {
+		t.Fatalf("full scan: %+v, want an error", full)
+	}
+}
