@@ -254,7 +254,7 @@ func lintType(o, g Column) (Candidate, bool) {
 			return Candidate{}, false
 		}
 		return probed(&Probe{Kind: ProbeFraction, Columns: []string{name}, Digits: g.FracDigits}, CodeFractionNarrowed, name, Error, Warning,
-			fmt.Sprintf("%s keeps %d fractional-second digits and values with more exist%s", g.ColumnType, g.FracDigits, failNote),
+			fmt.Sprintf("%s keeps %d fractional-second digits and values with more exist: the copy would round them silently (the migration does not fail, the data changes)", g.ColumnType, g.FracDigits),
 			fmt.Sprintf("%s → %s keeps fewer fractional-second digits; no value found that uses them", o.ColumnType, g.ColumnType)), true
 	case ot == "enum" && gt == "enum":
 		var removed []string
@@ -313,7 +313,7 @@ func lintDecimal(o, g Column) (Candidate, bool) {
 		p.Min = "0"
 	}
 	return probed(p, CodeDecimalNarrowed, name, Error, Warning,
-		fmt.Sprintf("%s → %s: values exist that need more digits (or are negative for unsigned); they would be rounded or refused%s", o.ColumnType, g.ColumnType, failNote),
+		fmt.Sprintf("%s → %s: values exist that need the lost digits: the copy would round their decimals silently, and fail on values too large (or negative for unsigned)", o.ColumnType, g.ColumnType),
 		fmt.Sprintf("%s → %s holds fewer digits; no value found that needs them", o.ColumnType, g.ColumnType)), true
 }
 
