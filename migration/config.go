@@ -117,6 +117,11 @@ type Config struct {
 	// proven before the swap, and the migration fails only if one is lost.
 	PanicOnWarnings bool
 
+	// LintFullScan makes the dry run's lossy-change lint check every row of
+	// the original against the new definition, instead of a sample of the
+	// first rows.
+	LintFullScan bool
+
 	// GTID streams the binlog by GTID position instead of file and offset.
 	GTID bool
 

@@ -238,11 +238,23 @@ func (m *migrator) ddlSession(ctx context.Context) (*sql.Conn, error) {
 
 // finishDryRun drops the throwaway ghost and reports what a run would do.
 func (m *migrator) finishDryRun(ctx context.Context) error {
-	if err := m.dropTable(ctx, m.names.ghost); err != nil {
+	// The plan's copy sample goes into the throwaway ghost, so it is built
+	// before the ghost is dropped; the ghost is dropped either way.
+	p, err := m.buildPlan(ctx)
+	cctx, cancel := cleanupContext()
+	defer cancel()
+	if derr := m.dropTable(cctx, m.names.ghost); derr != nil {
+		return errors.Join(err, derr)
+	}
+	if err != nil {
 		return err
 	}
-	if err := m.estimateRows(ctx); err != nil {
-		return err
+	m.report.Plan = p
+	m.logPlan(p)
+	if !m.cfg.ExactRowCount { // else the plan counted them
+		if err := m.estimateRows(ctx); err != nil {
+			return err
+		}
 	}
 	m.report.DryRun = true
 	renames := make([]string, 0, len(m.alter.Renames))

@@ -20,6 +20,7 @@ import (
 	"github.com/doppel-dev/doppel/dbconn"
 	"github.com/doppel-dev/doppel/hooks"
 	"github.com/doppel-dev/doppel/metrics"
+	"github.com/doppel-dev/doppel/plan"
 	"github.com/doppel-dev/doppel/schema"
 	"github.com/doppel-dev/doppel/throttle"
 )
@@ -102,6 +103,7 @@ type migrator struct {
 	streamBeat   atomic.Int64
 
 	report Report
+	checks []plan.Check // preflight checks run so far, for the dry run's plan
 }
 
 // Report is what a finished Run tells its caller.
@@ -127,6 +129,11 @@ type Report struct {
 	// could use. InstantRefused says why neither applied, when one was tried.
 	InstantDDL     string
 	InstantRefused string
+
+	// Plan is the dry run's plan (nil after --execute): complete when the
+	// dry run passed, with Refused set and what was learnt so far when a
+	// check refused it.
+	Plan *plan.Plan
 }
 
 // Run migrates cfg.Table as cfg describes. Without cfg.Execute it is a dry
@@ -140,6 +147,9 @@ func Run(ctx context.Context, cfg Config, log zerolog.Logger) (Report, error) {
 	defer m.close()
 	err := m.run(ctx)
 	m.report.Duration = time.Since(m.started)
+	if err != nil && !cfg.Execute && m.report.Plan == nil {
+		m.report.Plan = m.basePlan(err)
+	}
 	if err != nil {
 		m.metrics.Error("migration")
 		m.finalCheckpoint(err)
@@ -193,13 +203,14 @@ func (m *migrator) run(ctx context.Context) error {
 			return err
 		case !m.cfg.Execute:
 			m.report.DryRun = true
+			m.report.Plan = m.basePlan(nil) // the checks; the rest is the interrupted run's
 			m.log.Info().Bool("dry_run", true).Bool("already_swapped", swapped).
 				Msg("dry run: the interrupted migration can be resumed from its checkpoint; add --execute to resume it")
 			return nil
 		case swapped:
 			return m.finishSwapped(ctx)
 		}
-	} else if err := m.createGhost(ctx); err != nil {
+	} else if err := m.check("ghost", m.createGhost(ctx)); err != nil {
 		return err
 	}
 	if !m.cfg.Execute {
@@ -232,33 +243,29 @@ func (m *migrator) run(ctx context.Context) error {
 }
 
 func (m *migrator) preflight(ctx context.Context) error {
-	if err := m.parseAlter(); err != nil {
-		return err
+	// Each step is a check the dry run's plan lists by name.
+	steps := []struct {
+		name string
+		run  func(context.Context) error
+	}{
+		{"alter", func(context.Context) error { return m.parseAlter() }},
+		{"connect", m.connect},
+		{"binlog", m.checkBinlog},
+		{"privileges", m.checkPrivileges},
+		{"table", m.checkTable},
+		{"throttle", m.newThrottler},
+		{"force-cut-over", m.prepareForce},
+		// Before leftovers are judged (or dropped): they may be a running
+		// migration's tables.
+		{"migration-lock", m.takeMigrationLock},
+		{"leftovers", m.checkLeftovers},
 	}
-	if err := m.connect(ctx); err != nil {
-		return err
+	for _, s := range steps {
+		if err := m.check(s.name, s.run(ctx)); err != nil {
+			return err
+		}
 	}
-	if err := m.checkBinlog(ctx); err != nil {
-		return err
-	}
-	if err := m.checkPrivileges(ctx); err != nil {
-		return err
-	}
-	if err := m.checkTable(ctx); err != nil {
-		return err
-	}
-	if err := m.newThrottler(ctx); err != nil {
-		return err
-	}
-	if err := m.prepareForce(ctx); err != nil {
-		return err
-	}
-	// Before leftovers are judged (or dropped): they may be a running
-	// migration's tables.
-	if err := m.takeMigrationLock(ctx); err != nil {
-		return err
-	}
-	return m.checkLeftovers(ctx)
+	return nil
 }
 
 // copyApplyAndSwap is the long phase: the streamer, applier, heartbeat and

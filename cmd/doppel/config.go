@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/doppel-dev/doppel/migration"
+	"github.com/doppel-dev/doppel/plan"
 	"github.com/doppel-dev/doppel/throttle"
 )
 
@@ -128,6 +129,7 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 		ChecksumInterval:        o.checksumInterval,
 		PostponeCutOverFlagFile: o.postponeCutOverFlagFile,
 		ApplyThreads:            o.applyThreads,
+		LintFullScan:            o.lintFullScan,
 		MaxApplyLag:             o.maxApplyLag,
 		MetricsAddr:             o.metricsAddr,
 		Checkpoint:              o.checkpoint || o.resume,
@@ -227,6 +229,12 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 		if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
 			problem("--metrics-addr=%s: give host:port, e.g. 127.0.0.1:9090 (port 0 picks a free port)", o.metricsAddr)
 		}
+	}
+	if !plan.ValidFormat(o.planFormat) {
+		problem("--plan-format=%s: give one of %s", o.planFormat, strings.Join(plan.FormatValues, ", "))
+	}
+	if _, err := plan.ParseFailOn(o.failOn); err != nil {
+		problem("%v", err)
 	}
 	if o.maxApplyLag < 0 {
 		problem("--max-apply-lag=%s: give a positive duration, e.g. 2s, or 0 to never narrow the copy", o.maxApplyLag)

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/doppel-dev/doppel/migration"
 )
 
 // options holds the raw values of the flags doppel honours. It is turned into
@@ -114,6 +116,10 @@ type options struct {
 	resume            bool
 	maxReconnectWait  time.Duration
 
+	planFormat   string
+	failOn       string
+	lintFullScan bool
+
 	verbose bool
 	debug   bool
 	quiet   bool
@@ -162,7 +168,8 @@ var notImplemented = []pendingFlag{
 
 // ownFlags are doppel's flags that gh-ost does not have; all others are gh-ost's.
 var ownFlags = []string{"checksum", "checksum-threads", "checksum-interval", "serve-tcp-address", "max-reconnect-wait",
-	"force-cut-over-after", "apply-threads", "threads", "target-chunk-time", "max-apply-lag", "metrics-addr"}
+	"force-cut-over-after", "apply-threads", "threads", "target-chunk-time", "max-apply-lag", "metrics-addr",
+	"plan-format", "fail-on", "lint-full-scan"}
 
 // defineFlags registers every gh-ost flag on a new FlagSet: the implemented
 // ones bound to o, the pending ones to values nobody reads. Usage and error
@@ -270,6 +277,10 @@ func defineFlags(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.resume, "resume", false, "continue the interrupted migration of this table from its checkpoint, with the same --alter; implies --checkpoint")
 	fs.DurationVar(&o.maxReconnectWait, "max-reconnect-wait", 5*time.Minute, "how long to wait for a server that went away (restart, failover) before stopping; with --checkpoint the migration can then be resumed")
 
+	fs.StringVar(&o.planFormat, "plan-format", "text", "how the dry run (no --execute) reports its plan (docs/plan.md): text, as log lines; json, one JSON document on stdout (docs/plan.schema.json), the log lines still on stderr")
+	fs.StringVar(&o.failOn, "fail-on", "none", "the dry run exits 1 when the plan's lossy-change lint has a finding this severe or worse: none, warning or error (docs/plan.md)")
+	fs.BoolVar(&o.lintFullScan, "lint-full-scan", false, fmt.Sprintf("the dry run's lint checks every row of the table for data the ALTER would lose (longer values, NULLs, duplicates, ...) instead of the first %d", migration.LintSampleRows))
+
 	fs.BoolVar(&o.verbose, "verbose", false, "log progress (info level; the default)")
 	fs.BoolVar(&o.debug, "debug", false, "log debug detail")
 	fs.BoolVar(&o.quiet, "quiet", false, "log errors only")
@@ -374,7 +385,8 @@ const helpOutro = `
 Exit codes:
   0  migrated (or the dry run passed)
   1  the migration failed, was interrupted, or was refused by a check against
-     the servers (or the --throttle-http service); a refusal changes nothing
+     the servers (or the --throttle-http service); a refusal changes nothing.
+     A dry run also exits 1 when its plan has findings at or above --fail-on
   2  bad usage: the command line was refused before connecting anywhere;
      nothing was changed
 

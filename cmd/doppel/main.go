@@ -149,6 +149,12 @@ func (a *app) run(args []string) int {
 	}
 
 	report, err := a.migrate(ctx, cfg, log)
+	if !cfg.Execute && o.planFormat == "json" && report.Plan != nil {
+		if perr := printPlan(a.stdout, report.Plan); perr != nil {
+			fmt.Fprintf(a.stderr, "doppel: %v\n", perr)
+			return exitFailed
+		}
+	}
 	if err != nil {
 		// All three exit 1, as in gh-ost; the message tells the operator
 		// whether to fix the setup, look into a failure, or nothing at all.
@@ -164,6 +170,9 @@ func (a *app) run(args []string) int {
 		return exitFailed
 	}
 	if !cfg.Execute {
+		if failOn(log, o.failOn, report.Plan) {
+			return exitFailed
+		}
 		log.Info().Str("in_place_algorithm", report.InstantDDL).Dur("duration", report.Duration).Msg("dry run finished; add --execute to migrate")
 		return exitOK
 	}

@@ -165,7 +165,7 @@ var implementedFlags = []string{
 	// doppel's own
 	"checksum", "checksum-threads", "checksum-interval", "serve-tcp-address", "force-cut-over-after",
 	"checkpoint", "checkpoint-seconds", "resume", "max-reconnect-wait", "apply-threads", "threads", "target-chunk-time",
-	"max-apply-lag", "metrics-addr",
+	"max-apply-lag", "metrics-addr", "plan-format", "fail-on", "lint-full-scan",
 }
 
 // handledInCmd are implemented flags that shape doppel's own behaviour rather
@@ -179,6 +179,9 @@ var handledInCmd = map[string]string{
 	"stack":    "TestStackAddsTheErrorChainToTheFailure",
 	"version":  "TestVersionPrintsBuildInfo",
 	"help":     "TestHelpSeparatesImplementedFromPendingFlags",
+	// The dry run's plan (plan_test.go).
+	"plan-format": "TestPlanFormatJSONPrintsOneDocument",
+	"fail-on":     "TestFailOnExitsOneOnSevereFindings",
 }
 
 var configFieldCases = []struct {
@@ -238,6 +241,7 @@ var configFieldCases = []struct {
 	{"checksum-interval", "--checksum-interval=10m", func(c migration.Config) any { return c.ChecksumInterval }, 10 * time.Minute},
 	{"checkpoint", "--checkpoint", func(c migration.Config) any { return c.Checkpoint }, true},
 	{"apply-threads", "--apply-threads=8", func(c migration.Config) any { return c.ApplyThreads }, 8},
+	{"lint-full-scan", "--lint-full-scan", func(c migration.Config) any { return c.LintFullScan }, true},
 	{"max-apply-lag", "--max-apply-lag=5s", func(c migration.Config) any { return c.MaxApplyLag }, 5 * time.Second},
 	{"metrics-addr", "--metrics-addr=127.0.0.1:0", func(c migration.Config) any { return c.MetricsAddr }, "127.0.0.1:0"},
 	{"checkpoint-seconds", "--checkpoint-seconds=30", func(c migration.Config) any { return c.CheckpointInterval }, 30 * time.Second},
