@@ -31,9 +31,7 @@ func TestPrimaryRestartMidCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := tg.run(tg.args("--max-reconnect-wait=2m")...)
-	if !p.waitForN(`"message":"checkpoint written"`, 2, 3*time.Minute) {
-		t.Fatalf("copy did not start; log tail:\n%s", p.tail(30))
-	}
+	tg.waitCopying(p, 3*time.Minute)
 	if err := c.Primary.Restart(ctx, 3*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -64,9 +62,7 @@ func TestServerGoneLongerThanTheWait(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := tg.run(tg.args("--max-reconnect-wait=3s")...)
-	if !p.waitForN(`"message":"checkpoint written"`, 2, 3*time.Minute) {
-		t.Fatalf("copy did not start; log tail:\n%s", p.tail(30))
-	}
+	tg.waitCopying(p, 3*time.Minute)
 	restarted := make(chan error, 1)
 	go func() { restarted <- c.Primary.Restart(ctx, 15*time.Second) }()
 	if code := p.wait(time.Minute); code != 1 || !p.saw("--resume") {
@@ -91,15 +87,7 @@ func TestEveryConnectionKilledOnce(t *testing.T) {
 	c := sandbox.Shared(t)
 	tg := newTarget(t, c.Primary, 100000)
 	user := fmt.Sprintf("mig_%d", tg.serverID)
-	for _, q := range []string{
-		fmt.Sprintf("CREATE USER '%s'@'%%' IDENTIFIED BY 'migpw'", user),
-		fmt.Sprintf("GRANT ALL ON *.* TO '%s'@'%%'", user),
-	} {
-		if _, err := tg.db.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Cleanup(func() { tg.db.Exec(fmt.Sprintf("DROP USER '%s'@'%%'", user)) })
+	tg.newUser(user, "migpw")
 	w := tg.writers(200)
 	if err := os.WriteFile(tg.flagFile, nil, 0o600); err != nil {
 		t.Fatal(err)
@@ -107,9 +95,7 @@ func TestEveryConnectionKilledOnce(t *testing.T) {
 	// One copy thread, slowed: the copy must still run while sessions are
 	// caught mid-statement below.
 	p := tg.runAs(user, "migpw", tg.args("--user="+user, "--threads=1", "--chunk-size=50", "--nice-ratio=2")...)
-	if !p.waitForN(`"message":"checkpoint written"`, 2, 3*time.Minute) {
-		t.Fatalf("copy did not start; log tail:\n%s", p.tail(30))
-	}
+	tg.waitCopying(p, 3*time.Minute)
 	ids := tg.sessionsOf(t, user)
 	if len(ids) < 3 {
 		t.Fatalf("found only %d doppel sessions: %v", len(ids), ids)
@@ -173,9 +159,7 @@ func TestHandAlterStopsTheMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := tg.run(tg.args()...)
-	if !p.waitForN(`"message":"checkpoint written"`, 2, 3*time.Minute) {
-		t.Fatalf("copy did not start; log tail:\n%s", p.tail(30))
-	}
+	tg.waitCopying(p, 3*time.Minute)
 	if _, err := tg.db.Exec("ALTER TABLE t ADD COLUMN by_hand int NULL"); err != nil {
 		t.Fatal(err)
 	}

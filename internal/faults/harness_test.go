@@ -104,6 +104,31 @@ func (tg *target) args(extra ...string) []string {
 	return append(a, extra...)
 }
 
+// waitCopying waits until p has written its second checkpoint, the first
+// one written while it copies: from then on an interruption leaves progress
+// behind to resume from.
+func (tg *target) waitCopying(p *proc, timeout time.Duration) {
+	tg.t.Helper()
+	if !p.waitForN(`"message":"checkpoint written"`, 2, timeout) {
+		tg.t.Fatalf("copy did not start; log tail:\n%s", p.tail(30))
+	}
+}
+
+// newUser creates a server account with every privilege, dropped when the
+// test ends.
+func (tg *target) newUser(name, password string) {
+	tg.t.Helper()
+	for _, q := range []string{
+		fmt.Sprintf("CREATE USER '%s'@'%%' IDENTIFIED BY '%s'", name, password),
+		fmt.Sprintf("GRANT ALL ON *.* TO '%s'@'%%'", name),
+	} {
+		if _, err := tg.db.Exec(q); err != nil {
+			tg.t.Fatal(err)
+		}
+	}
+	tg.t.Cleanup(func() { tg.db.Exec(fmt.Sprintf("DROP USER '%s'@'%%'", name)) })
+}
+
 // proc is one running doppel.
 type proc struct {
 	t    *testing.T

@@ -232,9 +232,7 @@ func TestResumeRefusals(t *testing.T) {
 	refused("there is no interrupted migration")
 
 	p := tg.run(tg.args()...)
-	if !p.waitForN(`"message":"checkpoint written"`, 2, 2*time.Minute) {
-		t.Fatalf("copy did not start; log tail:\n%s", p.tail(20))
-	}
+	tg.waitCopying(p, 2*time.Minute)
 	p.signal(syscall.SIGTERM)
 	if code := p.wait(time.Minute); code != 1 {
 		t.Fatalf("SIGTERM: exit %d", code)
