@@ -228,6 +228,9 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 			problem("--metrics-addr=%s: give host:port, e.g. 127.0.0.1:9090 (port 0 picks a free port)", o.metricsAddr)
 		}
 	}
+	if p := logFormatProblem(o.logFormat); p != "" {
+		problem("%s", p)
+	}
 	if o.maxApplyLag < 0 {
 		problem("--max-apply-lag=%s: give a positive duration, e.g. 2s, or 0 to never narrow the copy", o.maxApplyLag)
 	}

@@ -113,6 +113,7 @@ type options struct {
 	checkpointSeconds int64
 	resume            bool
 	maxReconnectWait  time.Duration
+	logFormat         string
 
 	verbose bool
 	debug   bool
@@ -162,7 +163,7 @@ var notImplemented = []pendingFlag{
 
 // ownFlags are doppel's flags that gh-ost does not have; all others are gh-ost's.
 var ownFlags = []string{"checksum", "checksum-threads", "checksum-interval", "serve-tcp-address", "max-reconnect-wait",
-	"force-cut-over-after", "apply-threads", "threads", "target-chunk-time", "max-apply-lag", "metrics-addr"}
+	"force-cut-over-after", "apply-threads", "threads", "target-chunk-time", "max-apply-lag", "metrics-addr", "log-format"}
 
 // defineFlags registers every gh-ost flag on a new FlagSet: the implemented
 // ones bound to o, the pending ones to values nobody reads. Usage and error
@@ -270,6 +271,7 @@ func defineFlags(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.resume, "resume", false, "continue the interrupted migration of this table from its checkpoint, with the same --alter; implies --checkpoint")
 	fs.DurationVar(&o.maxReconnectWait, "max-reconnect-wait", 5*time.Minute, "how long to wait for a server that went away (restart, failover) before stopping; with --checkpoint the migration can then be resumed")
 
+	fs.StringVar(&o.logFormat, "log-format", logAuto, "json (one object a line), console (for people; on a terminal with a live progress line), or auto: console when stderr is a terminal, json otherwise")
 	fs.BoolVar(&o.verbose, "verbose", false, "log progress (info level; the default)")
 	fs.BoolVar(&o.debug, "debug", false, "log debug detail")
 	fs.BoolVar(&o.quiet, "quiet", false, "log errors only")

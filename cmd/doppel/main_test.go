@@ -165,7 +165,7 @@ var implementedFlags = []string{
 	// doppel's own
 	"checksum", "checksum-threads", "checksum-interval", "serve-tcp-address", "force-cut-over-after",
 	"checkpoint", "checkpoint-seconds", "resume", "max-reconnect-wait", "apply-threads", "threads", "target-chunk-time",
-	"max-apply-lag", "metrics-addr",
+	"max-apply-lag", "metrics-addr", "log-format",
 }
 
 // handledInCmd are implemented flags that shape doppel's own behaviour rather
@@ -179,6 +179,8 @@ var handledInCmd = map[string]string{
 	"stack":    "TestStackAddsTheErrorChainToTheFailure",
 	"version":  "TestVersionPrintsBuildInfo",
 	"help":     "TestHelpSeparatesImplementedFromPendingFlags",
+
+	"log-format": "TestLogFormatFlag", // doppel's own
 }
 
 var configFieldCases = []struct {
