@@ -170,6 +170,12 @@ type Config struct {
 
 	// StatusInterval is how often the status line is logged.
 	StatusInterval time.Duration
+	// OnStatus, when set, receives the status every second (or every
+	// StatusInterval, if shorter) while rows are copied and changes applied:
+	// a terminal's live progress line. The status line is then logged at
+	// debug level only, since the caller shows it. Called from one
+	// goroutine; it must not block.
+	OnStatus func(Status)
 
 	// Checkpoint records progress in _<t>_ghk every CheckpointInterval (0:
 	// 300s), and when the run stops early, so that Resume can continue it.

@@ -69,7 +69,7 @@ func (m *migrator) cutOver(ctx context.Context) error {
 			m.swapped = true
 			m.report.CutOverStall = res.Stall
 			m.report.OldTable = m.names.old
-			m.log.Info().Int("attempt", attempt).Dur("writer_stall", res.Stall).Msg("tables swapped")
+			m.log.Info().Int("attempt", attempt).Dur("elapsed", time.Since(firstAttempt)).Dur("writer_stall", res.Stall).Msg("tables swapped")
 			break
 		}
 		if res.Swapped {
@@ -95,7 +95,7 @@ func (m *migrator) cutOver(ctx context.Context) error {
 		}
 		m.metrics.Retry("cut-over")
 		wait := cutOverBackoff(attempt, m.cfg.CutOverExponentialBackoff, m.cfg.ExponentialBackoffMaxInterval)
-		m.log.Warn().Err(err).Int("attempt", attempt).Dur("retry_in", wait).Msg("cut-over attempt failed; the original is intact, retrying")
+		m.log.Warn().Err(err).Int("attempt", attempt).Dur("elapsed", time.Since(firstAttempt)).Dur("retry_in", wait).Msg("cut-over attempt failed; the original is intact, retrying")
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -188,7 +188,7 @@ func (m *migrator) startReplication(ctx context.Context) error {
 
 // cleanup drops the helper tables a successful run no longer needs.
 func (m *migrator) cleanup(ctx context.Context) error {
-	m.phase.Store("cleanup")
+	m.setPhase("cleanup")
 	cctx, cancel := cleanupContext()
 	defer cancel()
 	var errs []error
@@ -204,7 +204,7 @@ func (m *migrator) cleanup(ctx context.Context) error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("cleanup after a successful swap: %w", err)
 	}
-	m.phase.Store("done")
+	m.setPhase("done")
 	m.log.Info().Int64("rows_copied", m.report.RowsCopied).Int64("changes_applied", m.report.ChangesApplied).
 		Str("old_table", m.report.OldTable).Dur("took", time.Since(m.started)).Msg("migration complete")
 	return nil

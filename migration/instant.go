@@ -115,7 +115,7 @@ func (m *migrator) attemptInstant(ctx context.Context) (done bool, err error) {
 		m.log.Info().Msg("--attempt-instant-ddl is not attempted with --resume: continuing the interrupted migration")
 		return false, nil
 	}
-	m.phase.Store("instant-ddl")
+	m.setPhase("instant-ddl")
 	conn, err := m.ddlSession(ctx)
 	if err != nil {
 		return false, err
@@ -139,11 +139,11 @@ func (m *migrator) attemptInstant(ctx context.Context) (done bool, err error) {
 		m.report.InstantRefused = out.refused
 		m.log.Info().Str("reason", out.refused).Dur("took", took).
 			Msg("--attempt-instant-ddl: the server did not apply the ALTER in place; the original is unchanged, migrating through a ghost table")
-		m.phase.Store("preflight")
+		m.setPhase("preflight")
 		return false, nil
 	}
 	m.report.InstantDDL = out.algorithm
-	m.phase.Store("done")
+	m.setPhase("done")
 	m.log.Info().Str("algorithm", out.algorithm).Dur("took", took).
 		Msg("the server applied the ALTER to the original table in place; nothing was copied or swapped, no other table was created")
 	return true, nil

@@ -282,9 +282,9 @@ func (m *migrator) copyApplyAndSwap(ctx context.Context) error {
 	// Nothing is applied yet, and nothing needs to be: every change before
 	// start is in the rows the copy has yet to read.
 	m.lastApplied.Store(start)
-	m.phase.Store("copy")
+	m.setPhase("copy")
 	if m.copier.Done() {
-		m.phase.Store("catch-up")
+		m.setPhase("catch-up")
 	}
 	if m.checkpointReady {
 		if err := m.writeCheckpoint(ctx); err != nil {
@@ -354,7 +354,9 @@ func (m *migrator) foreground(ctx context.Context) error {
 	if err := m.gate(ctx, hooks.OnBeforeRowCopy); err != nil {
 		return err
 	}
-	m.phase.Store("copy")
+	if !m.copier.Done() { // a resumed run whose copy had ended is catching up
+		m.setPhase("copy")
+	}
 	began := time.Now()
 	m.copyStarted.Store(began)
 	if err := m.copier.Run(ctx); err != nil {
@@ -371,7 +373,7 @@ func (m *migrator) foreground(ctx context.Context) error {
 	if err := m.gate(ctx, hooks.OnRowCopyComplete); err != nil {
 		return err
 	}
-	m.phase.Store("catch-up")
+	m.setPhase("catch-up")
 	if err := m.catchUp(ctx); err != nil {
 		return err
 	}
@@ -387,7 +389,7 @@ func (m *migrator) foreground(ctx context.Context) error {
 	if err := m.gate(ctx, hooks.OnBeforeCutOver); err != nil {
 		return err
 	}
-	m.phase.Store("cut-over")
+	m.setPhase("cut-over")
 	return m.cutOver(ctx)
 }
 

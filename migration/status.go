@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/doppel-dev/doppel/binlog"
 )
 
@@ -74,39 +76,56 @@ func (m *migrator) status() Status {
 	return s
 }
 
-// statusLoop logs a status line every StatusInterval.
+// statusLoop logs a status line every StatusInterval. With OnStatus set it
+// also feeds it every second, so a terminal's progress line moves smoothly,
+// and logs at debug level: the terminal already shows the status, and an
+// info line every few seconds would scroll the other events away.
 func (m *migrator) statusLoop(ctx context.Context) error {
 	every := m.cfg.StatusInterval
 	if every <= 0 {
 		every = 5 * time.Second
 	}
-	t := time.NewTicker(every)
+	tick, level := every, zerolog.InfoLevel
+	if m.cfg.OnStatus != nil {
+		tick, level = min(every, time.Second), zerolog.DebugLevel
+	}
+	logEvery := max(int(every/tick), 1) // ticks per logged line
+	t := time.NewTicker(tick)
 	defer t.Stop()
-	for {
+	for n := 1; ; n++ {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-t.C:
 		}
 		s := m.status()
-		ev := m.log.Info().Str("phase", s.Phase).Int64("copied", s.RowsCopied).Int64("estimate", s.RowsEstimate).
-			Str("progress", formatPct(s.Progress)).Int64("applied", s.ChangesApplied).Int("backlog", s.Backlog).
-			Dur("apply_lag", s.ApplyLag.Round(time.Millisecond)).Str("binlog_applied", s.Applied.String()).Dur("lag", s.Lag).Dur("elapsed", s.Elapsed.Round(time.Second))
-		if s.ETA >= 0 {
-			ev = ev.Dur("eta", s.ETA)
+		if m.cfg.OnStatus != nil {
+			m.cfg.OnStatus(s)
 		}
-		if s.Phase == "checksum" && s.ChecksumTotal > 0 {
-			ev = ev.Str("checksum", strconv.FormatInt(s.ChecksumDone, 10)+"/"+strconv.FormatInt(s.ChecksumTotal, 10)+" chunks")
-			if s.ChecksumETA >= 0 {
-				ev = ev.Dur("checksum_eta", s.ChecksumETA)
-			}
+		if n%logEvery == 0 {
+			m.logStatus(s, level)
 		}
-		throttled := "no"
-		if s.Throttle != "" {
-			throttled = s.Throttle
-		}
-		ev.Str("throttled", throttled).Msg("status")
 	}
+}
+
+func (m *migrator) logStatus(s Status, level zerolog.Level) {
+	ev := m.log.WithLevel(level).Str("phase", s.Phase).Int64("copied", s.RowsCopied).Int64("estimate", s.RowsEstimate).
+		Str("progress", formatPct(s.Progress)).Int64("applied", s.ChangesApplied).Int("backlog", s.Backlog).
+		Dur("apply_lag", s.ApplyLag.Round(time.Millisecond)).Str("binlog_applied", s.Applied.String()).Dur("lag", s.Lag).Dur("elapsed", s.Elapsed.Round(time.Second))
+	if s.ETA >= 0 {
+		ev = ev.Dur("eta", s.ETA)
+	}
+	if s.Phase == "checksum" && s.ChecksumTotal > 0 {
+		ev = ev.Str("checksum", strconv.FormatInt(s.ChecksumDone, 10)+"/"+strconv.FormatInt(s.ChecksumTotal, 10)+" chunks")
+		if s.ChecksumETA >= 0 {
+			ev = ev.Dur("checksum_eta", s.ChecksumETA)
+		}
+	}
+	throttled := "no"
+	if s.Throttle != "" {
+		throttled = s.Throttle
+	}
+	ev.Str("throttled", throttled).Msg("status")
 }
 
 // statusLine is the status in one line, for the on-status hook.

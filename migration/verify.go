@@ -47,7 +47,7 @@ func (m *migrator) verify(ctx context.Context) error {
 	if m.checker == nil {
 		return nil
 	}
-	m.phase.Store("checksum")
+	m.setPhase("checksum")
 	m.dirty.reset()
 	var out checksum.Outcome
 	err := m.rideOut(ctx, "checksum", func(ctx context.Context) error {
@@ -148,7 +148,7 @@ func (m *migrator) postpone(ctx context.Context) error {
 	if flag == "" || !fileExists(flag) {
 		return nil
 	}
-	m.phase.Store("postponed")
+	m.setPhase("postponed")
 	m.log.Info().Str("flag_file", flag).Msg("cut-over postponed while the flag file exists; remove it (or send unpostpone) to cut over")
 	m.notify(ctx, hooks.OnBeginPostponed, nil)
 	interval := m.cfg.ChecksumInterval
@@ -167,7 +167,7 @@ func (m *migrator) postpone(ctx context.Context) error {
 			if err := m.verify(ctx); err != nil {
 				return err
 			}
-			m.phase.Store("postponed")
+			m.setPhase("postponed")
 		}
 	}
 	m.log.Info().Str("flag_file", flag).Bool("unpostponed", m.unpostponed.Load()).Msg("cut-over no longer postponed")
@@ -185,7 +185,7 @@ func (m *migrator) verifyWritten(ctx context.Context) error {
 	if !ok {
 		return m.verify(ctx)
 	}
-	m.phase.Store("checksum")
+	m.setPhase("checksum")
 	var out checksum.Outcome
 	err := m.rideOut(ctx, "checksum", func(ctx context.Context) error {
 		var err error

@@ -134,7 +134,7 @@ func (a *app) runChecksum(args []string) int {
 			password = p
 		}
 	}
-	log := newLogger(a.stderr, &o)
+	log, _ := newLogger(a.stderr, &o, a.terminal(a.stderr))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stop := watchSignals(log, cancel, a.exit)

@@ -236,6 +236,9 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 	if _, err := plan.ParseFailOn(o.failOn); err != nil {
 		problem("%v", err)
 	}
+	if p := logFormatProblem(o.logFormat); p != "" {
+		problem("%s", p)
+	}
 	if o.maxApplyLag < 0 {
 		problem("--max-apply-lag=%s: give a positive duration, e.g. 2s, or 0 to never narrow the copy", o.maxApplyLag)
 	}

@@ -115,6 +115,7 @@ type options struct {
 	checkpointSeconds int64
 	resume            bool
 	maxReconnectWait  time.Duration
+	logFormat         string
 
 	planFormat   string
 	failOn       string
@@ -169,7 +170,7 @@ var notImplemented = []pendingFlag{
 // ownFlags are doppel's flags that gh-ost does not have; all others are gh-ost's.
 var ownFlags = []string{"checksum", "checksum-threads", "checksum-interval", "serve-tcp-address", "max-reconnect-wait",
 	"force-cut-over-after", "apply-threads", "threads", "target-chunk-time", "max-apply-lag", "metrics-addr",
-	"plan-format", "fail-on", "lint-full-scan"}
+	"plan-format", "fail-on", "lint-full-scan", "log-format"}
 
 // defineFlags registers every gh-ost flag on a new FlagSet: the implemented
 // ones bound to o, the pending ones to values nobody reads. Usage and error
@@ -281,6 +282,7 @@ func defineFlags(o *options) *flag.FlagSet {
 	fs.StringVar(&o.failOn, "fail-on", "none", "the dry run exits 1 when the plan's lossy-change lint has a finding this severe or worse: none, warning or error (docs/plan.md)")
 	fs.BoolVar(&o.lintFullScan, "lint-full-scan", false, fmt.Sprintf("the dry run's lint checks every row of the table for data the ALTER would lose (longer values, NULLs, duplicates, ...) instead of the first %d", migration.LintSampleRows))
 
+	fs.StringVar(&o.logFormat, "log-format", logAuto, "json (one object a line), console (for people; on a terminal with a live progress line), or auto: console when stderr is a terminal, json otherwise")
 	fs.BoolVar(&o.verbose, "verbose", false, "log progress (info level; the default)")
 	fs.BoolVar(&o.debug, "debug", false, "log debug detail")
 	fs.BoolVar(&o.quiet, "quiet", false, "log errors only")

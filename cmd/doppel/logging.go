@@ -11,9 +11,28 @@ import (
 	"golang.org/x/term"
 )
 
+// The values of --log-format.
+const (
+	logAuto    = "auto" // console on a terminal, JSON otherwise
+	logJSON    = "json"
+	logConsole = "console"
+)
+
+// logFormatProblem says what is wrong with a --log-format value, or "".
+func logFormatProblem(format string) string {
+	switch format {
+	case logAuto, logJSON, logConsole:
+		return ""
+	}
+	return fmt.Sprintf("--log-format=%s: give json, console or auto (console when stderr is a terminal, json otherwise)", format)
+}
+
 // newLogger builds the one logger of the process: JSON lines on stderr for
-// machines, a readable console format when a person is watching stderr.
-func newLogger(w io.Writer, o *options) zerolog.Logger {
+// machines, a readable console format when a person is watching stderr
+// (tty) or asks for it. On a terminal the console format also gets a live
+// progress line, returned for the migration's status to draw; it is nil
+// otherwise, and with --quiet, which asks for silence.
+func newLogger(w io.Writer, o *options, tty bool) (zerolog.Logger, *progressLine) {
 	level := zerolog.InfoLevel
 	switch {
 	case o.quiet:
@@ -22,18 +41,39 @@ func newLogger(w io.Writer, o *options) zerolog.Logger {
 		level = zerolog.DebugLevel
 	}
 	out := w
-	if isTerminal(w) {
-		out = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339}
+	var progress *progressLine
+	// An empty format (doppel checksum has no flag for it) is auto.
+	if o.logFormat == logConsole || (o.logFormat != logJSON && tty) {
+		if tty && !o.quiet {
+			progress = newProgressLine(w, func() int { return terminalWidth(w) })
+			out = progress
+		}
+		// Colours only where they are shown: not in a file or a pipe.
+		out = zerolog.ConsoleWriter{Out: out, TimeFormat: time.RFC3339, NoColor: !tty}
 	}
 	// Every component logs from its own goroutines; zerolog leaves locking to
 	// the writer, and a bare writer would interleave or race.
 	out = zerolog.SyncWriter(out)
-	return zerolog.New(out).Level(level).With().Timestamp().Logger()
+	return zerolog.New(out).Level(level).With().Timestamp().Logger(), progress
 }
 
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(interface{ Fd() uintptr })
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// terminalWidth is w's width in columns, 0 when it is not a terminal; read
+// at every update, so a resized window is followed.
+func terminalWidth(w io.Writer) int {
+	f, ok := w.(interface{ Fd() uintptr })
+	if !ok {
+		return 0
+	}
+	width, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return width
 }
 
 // logFailure logs the error that ends the run. With --stack it adds the

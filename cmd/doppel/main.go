@@ -51,6 +51,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		compare: migration.Compare,
 		getenv:  os.Getenv,
 		exit:    os.Exit,
+		isTTY:   isTerminal,
 	}
 	return a.run(args)
 }
@@ -64,8 +65,12 @@ type app struct {
 	migrate migrateFunc
 	compare compareFunc
 	getenv  func(string) string
-	exit    func(int) // used only by the second-signal hard exit
+	exit    func(int)            // used only by the second-signal hard exit
+	isTTY   func(io.Writer) bool // nil: nothing is a terminal
 }
+
+// terminal reports whether w is an interactive terminal.
+func (a *app) terminal(w io.Writer) bool { return a.isTTY != nil && a.isTTY(w) }
 
 func (a *app) run(args []string) int {
 	if len(args) > 0 && args[0] == "checksum" {
@@ -119,7 +124,10 @@ func (a *app) run(args []string) int {
 		}
 	}
 
-	log := newLogger(a.stderr, &o)
+	log, progress := newLogger(a.stderr, &o, a.terminal(a.stderr))
+	if progress != nil {
+		cfg.OnStatus = progress.status
+	}
 	for _, adj := range adjusted {
 		log.Warn().Str("flag", "--"+adj.flag).Int64("requested", adj.requested).Int64("used", adj.used).
 			Str("reason", adj.why).Msg("flag value adjusted")
@@ -149,6 +157,7 @@ func (a *app) run(args []string) int {
 	}
 
 	report, err := a.migrate(ctx, cfg, log)
+	progress.Clear() // the outcome is logged on a clean line, and nothing is drawn after it
 	if !cfg.Execute && o.planFormat == "json" && report.Plan != nil {
 		if perr := printPlan(a.stdout, report.Plan); perr != nil {
 			fmt.Fprintf(a.stderr, "doppel: %v\n", perr)

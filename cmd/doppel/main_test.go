@@ -165,7 +165,7 @@ var implementedFlags = []string{
 	// doppel's own
 	"checksum", "checksum-threads", "checksum-interval", "serve-tcp-address", "force-cut-over-after",
 	"checkpoint", "checkpoint-seconds", "resume", "max-reconnect-wait", "apply-threads", "threads", "target-chunk-time",
-	"max-apply-lag", "metrics-addr", "plan-format", "fail-on", "lint-full-scan",
+	"max-apply-lag", "metrics-addr", "plan-format", "fail-on", "lint-full-scan", "log-format",
 }
 
 // handledInCmd are implemented flags that shape doppel's own behaviour rather
@@ -182,6 +182,8 @@ var handledInCmd = map[string]string{
 	// The dry run's plan (plan_test.go).
 	"plan-format": "TestPlanFormatJSONPrintsOneDocument",
 	"fail-on":     "TestFailOnExitsOneOnSevereFindings",
+
+	"log-format": "TestLogFormatFlag", // doppel's own
 }
 
 var configFieldCases = []struct {
