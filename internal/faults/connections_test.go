@@ -109,7 +109,20 @@ func TestEveryConnectionKilledOnce(t *testing.T) {
 	}
 	// Idle sessions are easy. Now sessions caught mid-statement: the copy
 	// (slowed by --nice-ratio) runs statement after statement, and ghost
-	// rows the writers update are locked so the applier must wait.
+	// rows the writers update are locked so the applier must wait. The
+	// locked rows must be behind the copy, or they would stop it too.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		var passed int
+		if err := tg.db.QueryRow("SELECT COUNT(*) FROM _t_gho WHERE id > 3000").Scan(&passed); err != nil {
+			t.Fatal(err)
+		}
+		if passed > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the copy did not pass id 3000 in a minute; log tail:\n%s", p.tail(30))
+		}
+	}
 	holder, err := tg.db.Begin()
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +140,8 @@ func TestEveryConnectionKilledOnce(t *testing.T) {
 	var busy []string
 	for end := time.Now().Add(60 * time.Second); len(busy) < 3 && time.Now().Before(end) && !p.exited(); time.Sleep(20 * time.Millisecond) {
 		for _, s := range tg.sessionsOf(t, user) {
-			if killed[s.id] || s.command != "Query" {
+			// Statements with arguments run prepared: "Execute".
+			if killed[s.id] || (s.command != "Query" && s.command != "Execute") {
 				continue
 			}
 			killed[s.id] = true
