@@ -415,3 +415,44 @@ func open(t *testing.T, dsn string) *sql.DB {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+// Test binaries run side by side, each starting servers on ports the kernel
+// called free a moment before; a port can go to another binary's server,
+// which answers to the same login. The new server must retry on another
+// port, and the other server must not be touched.
+func TestStartSkipsAPortAnotherServerHolds(t *testing.T) {
+	other := Shared(t)
+	var picks atomic.Int32
+	pickPort = func() (int, error) {
+		if picks.Add(1) == 1 {
+			return other.Primary.Port, nil
+		}
+		return freePort()
+	}
+	t.Cleanup(func() { pickPort = freePort })
+
+	var log strings.Builder
+	c, err := Start(t.Context(), Options{Dir: t.TempDir(), Log: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if c.Primary.Port == other.Primary.Port || !strings.Contains(log.String(), "was taken, retrying") {
+		t.Errorf("no retry after the port of a running server: new server on %d, other on %d, log:\n%s",
+			c.Primary.Port, other.Primary.Port, log.String())
+	}
+	if err := c.Primary.checkIdentity(t.Context(), c.Primary.admin); err != nil {
+		t.Errorf("new server: %v", err)
+	}
+	if err := other.Primary.checkIdentity(t.Context(), other.Primary.admin); err != nil {
+		t.Errorf("the other server after the clash: %v", err)
+	}
+	if err := other.WaitReplicaCaughtUp(t.Context()); err != nil {
+		t.Errorf("the other cluster's replication after the clash: %v", err)
+	}
+	// The check itself, without the race: each server is told apart from the
+	// other.
+	if err := c.Primary.checkIdentity(t.Context(), other.Primary.admin); !errors.Is(err, errNotOurServer) {
+		t.Errorf("checkIdentity of a server from another data directory = %v, want errNotOurServer", err)
+	}
+}

@@ -242,7 +242,7 @@ func (s *Server) start(ctx context.Context, bin binaries, extra []string) error 
 			return nil
 		}
 		lastErr = err
-		if !s.lostPortRace() {
+		if !errors.Is(err, errNotOurServer) && !s.lostPortRace() {
 			return err
 		}
 		s.log.printf("%s: port %d was taken, retrying", s.name, port)
@@ -304,6 +304,14 @@ func (s *Server) waitReady(ctx context.Context) error {
 		pingErr = db.PingContext(pctx)
 		pcancel()
 		if pingErr == nil {
+			// Another test binary's server may hold the port we picked (it
+			// was free when we probed it), and it takes the same login. A
+			// server that is not ours must never be handed out: a test would
+			// reconfigure or shut down someone else's replica.
+			if err := s.checkIdentity(ctx, db); err != nil {
+				db.Close()
+				return err
+			}
 			s.admin = db
 			return nil
 		}
@@ -315,6 +323,32 @@ func (s *Server) waitReady(ctx context.Context) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// errNotOurServer means the server answering on our port runs from another
+// data directory: the port was taken between our probe and mariadbd's bind.
+var errNotOurServer = errors.New("another server answers on the port")
+
+// checkIdentity tells whether db reaches the server this Server started, by
+// its data directory; the file comparison sees through symlinks and trailing
+// slashes in the path the server reports.
+func (s *Server) checkIdentity(ctx context.Context, db *sql.DB) error {
+	var dir string
+	if err := db.QueryRowContext(ctx, "SELECT @@datadir").Scan(&dir); err != nil {
+		return fmt.Errorf("read datadir of the server on %s: %w", s.Addr(), err)
+	}
+	theirs, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("%w: %s (its datadir %s: %v)", errNotOurServer, s.Addr(), dir, err)
+	}
+	ours, err := os.Stat(s.dataDir)
+	if err != nil {
+		return fmt.Errorf("stat %s: %w", s.dataDir, err)
+	}
+	if !os.SameFile(theirs, ours) {
+		return fmt.Errorf("%w: %s is served from %s, not %s", errNotOurServer, s.Addr(), dir, s.dataDir)
+	}
+	return nil
 }
 
 // lostPortRace tells whether the last launch failed because the port we
