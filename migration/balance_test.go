@@ -111,11 +111,7 @@ func TestCopyNarrowsWhileTheApplierIsBehind(t *testing.T) {
 
 	w := workload.Start(workload.Config{DB: db, Shape: workload.Live, Tables: []string{"t", "ref"}, Workers: 2, Rate: 100, MaxID: rows})
 	t.Cleanup(w.Stop)
-	done := make(chan error, 1)
-	go func() {
-		_, err := Run(context.Background(), cfg, log)
-		done <- err
-	}()
+	done := startRun(t, cfg, log)
 	tail.waitFor(t, "streaming from binlog", 1, done)
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
 		var n int

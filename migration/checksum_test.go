@@ -148,11 +148,7 @@ func TestDuplicatesFixedDuringTheMigrationAreNotLost(t *testing.T) {
 	cfg := testConfig(cluster.Primary, name, "t", "ADD UNIQUE KEY k_unique (k)")
 	cfg.AllowOnMaster, cfg.OkToDropTable, cfg.ChunkSize = true, true, 50
 	log, tail := tailLogger(t)
-	done := make(chan error, 1)
-	go func() {
-		_, err := Run(context.Background(), cfg, log)
-		done <- err
-	}()
+	done := startRun(t, cfg, log)
 	// Once the copy is past the duplicates, the application fixes them.
 	deadline := time.Now().Add(time.Minute)
 	for {
@@ -246,11 +242,7 @@ func TestDuplicatesWrittenDuringTheMigrationStopIt(t *testing.T) {
 	cfg := testConfig(cluster.Primary, name, "t", "ADD UNIQUE KEY k_unique (k)")
 	cfg.AllowOnMaster, cfg.PostponeCutOverFlagFile, cfg.DefaultRetries = true, flag, 2
 	log, tail := tailLogger(t)
-	done := make(chan error, 1)
-	go func() {
-		_, err := Run(context.Background(), cfg, log)
-		done <- err
-	}()
+	done := startRun(t, cfg, log)
 	tail.waitFor(t, "cut-over postponed", 1, done)
 	for _, q := range []string{
 		"INSERT INTO t (id, uk, k, c) VALUES (5001, 'dup-a', 777777, 'a')",

@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -405,11 +403,7 @@ func TestDashboardOnARealMigration(t *testing.T) {
 
 	w := workload.Start(workload.Config{DB: db, Shape: workload.Live, Tables: []string{"t", "ref"}, Workers: 2, Rate: 100, MaxID: rows})
 	t.Cleanup(w.Stop)
-	done := make(chan error, 1)
-	go func() {
-		_, err := Run(context.Background(), cfg, log)
-		done <- err
-	}()
+	done := startRun(t, cfg, log)
 	addr := listeningAddr(t, tail, done)
 	waitForPhase(t, addr, "postponed", done)
 
@@ -475,42 +469,6 @@ func TestDashboardOnARealMigration(t *testing.T) {
 	w.Stop()
 	checkWriters(t, w)
 	compareRows(t, db, "SELECT id, uk, k, c, pad, amount, ts, extra FROM t ORDER BY id", "SELECT id, uk, k, c, pad, amount, ts, 7 FROM ref ORDER BY id")
-}
-
-// listeningAddr waits for the "metrics listening" event and returns the
-// address it logged.
-func listeningAddr(t *testing.T, tail *logTail, done <-chan error) string {
-	t.Helper()
-	tail.waitFor(t, "metrics listening", 1, done)
-	tail.mu.Lock()
-	logged := tail.buf.String()
-	tail.mu.Unlock()
-	for _, line := range strings.Split(logged, "\n") {
-		var ev struct {
-			Message string `json:"message"`
-			Addr    string `json:"addr"`
-		}
-		if json.Unmarshal([]byte(line), &ev) == nil && ev.Message == "metrics listening" && ev.Addr != "" {
-			return ev.Addr
-		}
-	}
-	t.Fatal(`no "metrics listening" event with an addr field`)
-	return ""
-}
-
-var scrapeClient = &http.Client{Timeout: 10 * time.Second}
-
-func getMetrics(addr string) (string, error) {
-	resp, err := scrapeClient.Get("http://" + addr + "/metrics")
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err == nil && resp.StatusCode != http.StatusOK {
-		err = fmt.Errorf("GET /metrics: %s", resp.Status)
-	}
-	return string(b), err
 }
 
 // waitForPhase scrapes until doppel_phase says phase.

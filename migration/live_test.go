@@ -80,10 +80,13 @@ func waitStatus(t *testing.T, socket, what string, done <-chan error, cond func(
 	}
 }
 
-func startRun(cfg Config, t *testing.T) <-chan error {
+// startRun runs the migration in the background; its end (nil or the error)
+// arrives on the channel.
+func startRun(t *testing.T, cfg Config, log zerolog.Logger) <-chan error {
+	t.Helper()
 	done := make(chan error, 1)
 	go func() {
-		_, err := Run(context.Background(), cfg, testLogger(t))
+		_, err := Run(context.Background(), cfg, log)
 		done <- err
 	}()
 	return done
@@ -101,7 +104,7 @@ func TestReplicaLagThrottlesTheCopy(t *testing.T) {
 	cfg := testConfig(cluster.Replica, name, "t", "ADD COLUMN extra int NOT NULL DEFAULT 7")
 	cfg.OkToDropTable, cfg.ChunkSize, cfg.MaxLag = true, 10, 500*time.Millisecond
 	cfg.ServeSocketFile = socketPath(t)
-	done := startRun(cfg, t)
+	done := startRun(t, cfg, testLogger(t))
 	waitStatus(t, cfg.ServeSocketFile, "the copy to start", done, func(s Status) bool { return s.RowsCopied > 0 })
 	if _, err := replica.Exec("STOP SLAVE SQL_THREAD"); err != nil {
 		t.Fatal(err)
@@ -144,7 +147,7 @@ func TestSocketCommands(t *testing.T) {
 	cfg.AllowOnMaster, cfg.OkToDropTable = true, true
 	cfg.ServeSocketFile = socketPath(t)
 	cfg.PostponeCutOverFlagFile = filepath.Join(t.TempDir(), "postpone")
-	done := startRun(cfg, t)
+	done := startRun(t, cfg, testLogger(t))
 	sock := cfg.ServeSocketFile
 	waitStatus(t, sock, "postponed", done, func(s Status) bool { return s.Phase == "postponed" })
 
@@ -233,7 +236,7 @@ func TestAbortsLeaveTheOriginalAlone(t *testing.T) {
 			if c.setup != nil {
 				c.setup(&cfg)
 			}
-			done := startRun(cfg, t)
+			done := startRun(t, cfg, testLogger(t))
 			var err error
 			if c.during != nil {
 				waitStatus(t, cfg.ServeSocketFile, "postponed", done, func(s Status) bool { return s.Phase == "postponed" })
@@ -271,7 +274,7 @@ func TestLoadAndFlagFilesPause(t *testing.T) {
 	if err := os.WriteFile(cfg.ThrottleFlagFile, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	done := startRun(cfg, t)
+	done := startRun(t, cfg, testLogger(t))
 	waitStatus(t, cfg.ServeSocketFile, "flag file throttling", done, func(s Status) bool { return strings.HasPrefix(s.Throttle, "flag file") })
 	time.Sleep(time.Second)
 	if s := statusOf(t, cfg.ServeSocketFile); s.RowsCopied > 0 {
@@ -323,7 +326,7 @@ func TestHooks(t *testing.T) {
 		cfg.HooksStatusInterval = 200 * time.Millisecond
 		cfg.ServeSocketFile = socketPath(t)
 		cfg.PostponeCutOverFlagFile = filepath.Join(t.TempDir(), "postpone")
-		done := startRun(cfg, t)
+		done := startRun(t, cfg, testLogger(t))
 		waitStatus(t, cfg.ServeSocketFile, "postponed", done, func(s Status) bool { return s.Phase == "postponed" })
 		time.Sleep(500 * time.Millisecond) // an on-status run or two
 		send(t, cfg.ServeSocketFile, "unpostpone")
@@ -408,7 +411,7 @@ func TestBatchCopyRetryHook(t *testing.T) {
 	cfg := testConfig(cluster.Primary, name, "t", "ADD COLUMN extra int NOT NULL DEFAULT 7")
 	cfg.AllowOnMaster, cfg.OkToDropTable, cfg.HooksPath = true, true, t.TempDir()
 	writeHook(t, cfg.HooksPath, "gh-ost-on-batch-copy-retry", 0)
-	done := startRun(cfg, t)
+	done := startRun(t, cfg, testLogger(t))
 	logFile := filepath.Join(cfg.HooksPath, "log")
 	deadline := time.Now().Add(time.Minute)
 	for {
@@ -449,7 +452,7 @@ func TestThrottleQueryPausesTheCopy(t *testing.T) {
 	cfg.AllowOnMaster, cfg.OkToDropTable = true, true
 	cfg.ServeSocketFile = socketPath(t)
 	cfg.ThrottleQuery = "SELECT COUNT(*) FROM hold"
-	done := startRun(cfg, t)
+	done := startRun(t, cfg, testLogger(t))
 	waitStatus(t, cfg.ServeSocketFile, "throttle-query throttling", done, func(s Status) bool { return s.Throttle == "throttle-query returned 1" })
 	if s := statusOf(t, cfg.ServeSocketFile); s.RowsCopied > 0 {
 		t.Fatalf("%d rows copied while the throttle query said no", s.RowsCopied)
@@ -475,7 +478,7 @@ func TestSecondMigrationOfATableIsRefused(t *testing.T) {
 	cfg.AllowOnMaster, cfg.OkToDropTable = true, true
 	cfg.ServeSocketFile = socketPath(t)
 	cfg.PostponeCutOverFlagFile = filepath.Join(t.TempDir(), "postpone")
-	done := startRun(cfg, t)
+	done := startRun(t, cfg, testLogger(t))
 	waitStatus(t, cfg.ServeSocketFile, "postponed", done, func(s Status) bool { return s.Phase == "postponed" })
 
 	second := cfg
@@ -525,11 +528,7 @@ func TestPasswordIsNeverShown(t *testing.T) {
 	cfg.AllowOnMaster, cfg.OkToDropTable, cfg.HooksPath = true, true, hooksDir
 	cfg.ServeSocketFile = socketPath(t)
 	cfg.PostponeCutOverFlagFile = filepath.Join(t.TempDir(), "postpone")
-	done := make(chan error, 1)
-	go func() {
-		_, err := Run(context.Background(), cfg, log)
-		done <- err
-	}()
+	done := startRun(t, cfg, log)
 	waitStatus(t, cfg.ServeSocketFile, "postponed", done, func(s Status) bool { return s.Phase == "postponed" })
 	replies := send(t, cfg.ServeSocketFile, "status") + send(t, cfg.ServeSocketFile, "status-json") + send(t, cfg.ServeSocketFile, "info")
 	send(t, cfg.ServeSocketFile, "unpostpone")

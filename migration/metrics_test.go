@@ -3,7 +3,9 @@ package migration
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -83,34 +85,12 @@ func TestMetricsFollowARealMigration(t *testing.T) {
 
 	w := workload.Start(workload.Config{DB: db, Shape: workload.Live, Tables: []string{"t", "ref"}, Workers: 2, Rate: 100, MaxID: rows})
 	t.Cleanup(w.Stop)
-	done := make(chan error, 1)
-	go func() {
-		_, err := Run(context.Background(), cfg, log)
-		done <- err
-	}()
-	tail.waitFor(t, "metrics listening", 1, done)
-	tail.mu.Lock()
-	m := regexp.MustCompile(`"addr":"([^"]+)"[^\n]*"message":"metrics listening"|"message":"metrics listening"[^\n]*"addr":"([^"]+)"`).FindStringSubmatch(tail.buf.String())
-	tail.mu.Unlock()
-	if m == nil {
-		t.Fatal(`the "metrics listening" line has no addr field`)
-	}
-	addr := m[1] + m[2]
+	done := startRun(t, cfg, log)
+	addr := listeningAddr(t, tail, done)
 	if strings.HasSuffix(addr, ":0") {
 		t.Fatalf("the logged address %s is not the port chosen", addr)
 	}
-	get := func(path string) (string, error) {
-		resp, err := http.Get("http://" + addr + path)
-		if err != nil {
-			return "", err
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		if err == nil && resp.StatusCode != http.StatusOK {
-			t.Errorf("GET %s: %s", path, resp.Status)
-		}
-		return string(b), err
-	}
+	get := func(path string) (string, error) { return fetch(addr, path) }
 	if body, err := get("/healthz"); err != nil || strings.TrimSpace(body) != "ok" {
 		t.Fatalf("/healthz: %q, %v", body, err)
 	}
@@ -297,3 +277,43 @@ func TestAnUnusableMetricsAddressRefusesTheRunFirst(t *testing.T) {
 		}
 	}
 }
+
+// listeningAddr waits for the "metrics listening" event and returns the
+// address it logged.
+func listeningAddr(t *testing.T, tail *logTail, done <-chan error) string {
+	t.Helper()
+	tail.waitFor(t, "metrics listening", 1, done)
+	tail.mu.Lock()
+	logged := tail.buf.String()
+	tail.mu.Unlock()
+	for _, line := range strings.Split(logged, "\n") {
+		var ev struct {
+			Message string `json:"message"`
+			Addr    string `json:"addr"`
+		}
+		if json.Unmarshal([]byte(line), &ev) == nil && ev.Message == "metrics listening" && ev.Addr != "" {
+			return ev.Addr
+		}
+	}
+	t.Fatal(`no "metrics listening" event with an addr field`)
+	return ""
+}
+
+var scrapeClient = &http.Client{Timeout: 10 * time.Second}
+
+// fetch GETs path from the metrics server; a status other than 200 is an
+// error.
+func fetch(addr, path string) (string, error) {
+	resp, err := scrapeClient.Get("http://" + addr + path)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("GET %s: %s", path, resp.Status)
+	}
+	return string(b), err
+}
+
+func getMetrics(addr string) (string, error) { return fetch(addr, "/metrics") }

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/doppel-dev/doppel/internal/plantest"
 
 	"github.com/doppel-dev/doppel/internal/workload"
 	"github.com/doppel-dev/doppel/plan"
@@ -248,28 +248,7 @@ func validatePlan(t *testing.T, p *plan.Plan) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open("../docs/plan.schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("plan.schema.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	sch, err := c.Compile("plan.schema.json")
-	if err != nil {
-		t.Fatalf("compile the schema: %v", err)
-	}
-	inst, err := jsonschema.UnmarshalJSON(strings.NewReader(string(raw)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sch.Validate(inst); err != nil {
+	if err := plantest.Validate(t, raw); err != nil {
 		t.Fatalf("the plan does not validate against docs/plan.schema.json: %v\n%s", err, raw)
 	}
 }

@@ -4,11 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/doppel-dev/doppel/internal/plantest"
 
 	"github.com/doppel-dev/doppel/migration"
 	"github.com/doppel-dev/doppel/plan"
@@ -128,7 +127,6 @@ func TestDryRunPlanAndFailOnAgainstAServer(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	sch := compilePlanSchema(t)
 	cases := []struct {
 		alter, failOn string
 		code          int
@@ -159,11 +157,7 @@ func TestDryRunPlanAndFailOnAgainstAServer(t *testing.T) {
 			if code != c.code {
 				t.Fatalf("exit code %d, want %d; stderr:\n%s", code, c.code, stderr.String())
 			}
-			inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(stdout.Bytes()))
-			if err != nil {
-				t.Fatalf("stdout is not one JSON document: %v\n%s", err, stdout.String())
-			}
-			if err := sch.Validate(inst); err != nil {
+			if err := plantest.Validate(t, stdout.Bytes()); err != nil {
 				t.Fatalf("the plan does not validate: %v\n%s", err, stdout.String())
 			}
 			var got plan.Plan
@@ -181,26 +175,4 @@ func TestDryRunPlanAndFailOnAgainstAServer(t *testing.T) {
 			}
 		})
 	}
-}
-
-func compilePlanSchema(t *testing.T) *jsonschema.Schema {
-	t.Helper()
-	f, err := os.Open("../../docs/plan.schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("plan.schema.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	sch, err := c.Compile("plan.schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sch
 }

@@ -25,15 +25,7 @@ func TestPasswordLeavesTheProcessList(t *testing.T) {
 	}
 	user := fmt.Sprintf("pw_%d", tg.serverID)
 	const secret = "Pw-in-argv-7q"
-	for _, q := range []string{
-		fmt.Sprintf("CREATE USER '%s'@'%%' IDENTIFIED BY '%s'", user, secret),
-		fmt.Sprintf("GRANT ALL ON *.* TO '%s'@'%%'", user),
-	} {
-		if _, err := tg.db.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Cleanup(func() { tg.db.Exec(fmt.Sprintf("DROP USER '%s'@'%%'", user)) })
+	tg.newUser(user, secret)
 	if err := os.WriteFile(tg.flagFile, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
