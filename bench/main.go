@@ -35,9 +35,12 @@ type result struct {
 	errors     int
 	longest    time.Duration
 	phases     *phases // doppel only
-	rssKB      int64   // peak resident memory of the tool's process (0: not measured)
-	rows       int
-	err        error
+	// phaseWrites is the writers' rate in each of doppel's phases (loaded
+	// doppel runs only).
+	phaseWrites []phaseRate
+	rssKB       int64 // peak resident memory of the tool's process (0: not measured)
+	rows        int
+	err         error
 }
 
 func main() {
@@ -125,7 +128,11 @@ func run(ctx context.Context, rc runConfig) error {
 		if len(tools) == 0 {
 			break
 		}
-		for _, tool := range tools {
+		runTools := tools
+		if load > 0 {
+			runTools = append([]string{"none"}, tools...)
+		}
+		for _, tool := range runTools {
 			fmt.Fprintf(os.Stderr, "bench: %s, %d writes/s: seeding %d rows\n", tool, load, rows)
 			if err := seed(ctx, db, rows); err != nil {
 				return err
@@ -223,7 +230,19 @@ func measure(ctx context.Context, db *sql.DB, s *sandbox.Server, tool string, lo
 		time.Sleep(time.Second)
 	}
 	start := time.Now()
+	var sampler *writeSampler
+	if w != nil {
+		sampler = sampleWrites(w, start)
+	}
+	var out []byte
 	switch tool {
+	case "none":
+		// The writers alone: what "throughput kept" is measured against.
+		select {
+		case <-ctx.Done():
+			r.err = ctx.Err()
+		case <-time.After(baselineFor):
+		}
 	case "alter":
 		_, r.err = db.ExecContext(ctx, "ALTER TABLE sbtest1 ENGINE=InnoDB, ALGORITHM=COPY")
 	case "pt-osc":
@@ -232,7 +251,6 @@ func measure(ctx context.Context, db *sql.DB, s *sandbox.Server, tool string, lo
 			"--execute", "--recursion-method=none", "--no-check-replication-filters",
 			fmt.Sprintf("--chunk-size=%d", chunk), "--no-drop-old-table", "--max-load=Threads_running=1000", "--critical-load=Threads_running=2000")
 	case "doppel":
-		var out []byte
 		args := append([]string{"--host=" + s.Host, fmt.Sprintf("--port=%d", s.Port), "--user=" + s.User, "--password=" + s.Password,
 			"--database=bench", "--table=sbtest1", "--alter=ENGINE=InnoDB", "--allow-on-master", "--initially-drop-socket-file", "--execute",
 			fmt.Sprintf("--chunk-size=%d", chunk)}, extra...)
@@ -245,7 +263,11 @@ func measure(ctx context.Context, db *sql.DB, s *sandbox.Server, tool string, lo
 	}
 	r.took = time.Since(start)
 	if w != nil {
+		samples := sampler.stop()
 		w.Stop()
+		if tool == "doppel" && r.err == nil {
+			r.phaseWrites = writesByPhase(out, samples, r.took)
+		}
 		res := w.Result()
 		r.writes, r.errors, r.longest = res.Writes, len(res.Errors), res.Longest
 		if r.err == nil {
@@ -327,25 +349,40 @@ func doppelPhases(out []byte) (*phases, error) {
 func report(results []result, rows int) {
 	fmt.Printf("\n%d-row sysbench-shaped table, ALTER ENGINE=InnoDB (a full rebuild), one MariaDB, one run\n\n", rows)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "load\ttool\tseconds\tvs ALTER COPY\twrites\twrite errors\tlongest write\tpeak RSS")
+	fmt.Fprintln(tw, "load\ttool\tseconds\tvs ALTER COPY\twrites\twrites/s\tkept\twrite errors\tlongest write\tpeak RSS")
 	base := map[string]time.Duration{}
+	var alone float64 // the writers' rate with no migration running
 	for _, r := range results {
 		if r.tool == "alter" && r.err == nil {
 			base[r.load] = r.took
 		}
+		if r.tool == "none" && r.err == nil {
+			alone = r.writeRate()
+		}
 	}
 	for _, r := range results {
 		ratio := "-"
-		if b := base[r.load]; b > 0 && r.err == nil {
+		if b := base[r.load]; b > 0 && r.err == nil && r.tool != "none" {
 			ratio = fmt.Sprintf("%.2fx", r.took.Seconds()/b.Seconds())
 		}
 		secs := fmt.Sprintf("%.1f", r.took.Seconds())
 		if r.err != nil {
 			secs = "failed"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%v\t%s\n", r.load, r.tool, secs, ratio, r.writes, r.errors, r.longest.Round(time.Millisecond), rssText(r.rssKB))
+		rate, kept := "-", "-"
+		if r.load != "none" {
+			rate = fmt.Sprintf("%.0f", r.writeRate())
+			if alone > 0 && r.tool != "none" {
+				kept = fmt.Sprintf("%.0f%%", 100*r.writeRate()/alone)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%d\t%v\t%s\n", r.load, r.tool, secs, ratio, r.writes, rate, kept, r.errors, r.longest.Round(time.Millisecond), rssText(r.rssKB))
 	}
 	tw.Flush()
+	if alone > 0 {
+		fmt.Printf("\n(\"none\" is the writers alone for %v; \"kept\" is each tool's writes/s as a share of theirs)\n", baselineFor)
+	}
+	reportPhaseWrites(results, alone)
 
 	fmt.Printf("\ndoppel's checksum (both tables compared at one consistent point) against its copy\n\n")
 	tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
