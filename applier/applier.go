@@ -212,8 +212,9 @@ func equalsTuple(cols, placeholders []string) string {
 // no other user of the pool inherits that session.
 //
 // With Config.Threads above one, each stretch of Threads×BatchSize changes
-// is coalesced as a whole and its keys dealt by hash to Threads
-// transactions that run at once: a key's changes stay in one transaction,
+// is coalesced as a whole and its keys dealt by hash to transactions that
+// run at once, as many as the stretch fills batches of BatchSize keys and at
+// most Threads: a key's changes stay in one transaction,
 // and keys are independent (no other unique key, see Config.GhostDef), so
 // the order between the transactions does not matter. Apply returns once
 // all of them committed, so a caller's "applied up to here" holds.
@@ -225,7 +226,9 @@ func (a *Applier) Apply(ctx context.Context, changes []binlog.RowChange) error {
 		if err != nil {
 			return err
 		}
-		parts := p.split(a.threads)
+		// No more transactions than the changes fill: a trickle of changes
+		// spread over every thread would cost the server a commit per row.
+		parts := p.split(min(a.threads, (len(p.entries)+a.batch-1)/a.batch))
 		if len(parts) == 1 {
 			if err := a.applyPlan(ctx, parts[0]); err != nil {
 				return err

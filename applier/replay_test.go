@@ -531,3 +531,47 @@ func TestSplitKeepsEachKeyInOnePlanInOrder(t *testing.T) {
 		t.Fatalf("split kept %d entries and %d changes, want 200 and 260", total, changes)
 	}
 }
+
+// Changes fill transactions of BatchSize before a second thread gets any: a
+// trickle of single-row transactions must not cost the server a ghost commit
+// per row. The server's binlog counts the commits (no other test in this
+// binary runs alongside, see t.Parallel's absence here).
+func TestParallelApplyCommitsOnlyWhatTheChangesFill(t *testing.T) {
+	f := newFixture(t)
+	f.exec(conflictTable)
+	f.exec("CREATE TABLE _p_gho LIKE p")
+	orig := f.load("p")
+	a, err := New(Config{DB: f.applierPool(nil), Database: f.name, Ghost: "_p_gho", Orig: orig, Mapping: pMapping(), BatchSize: 10,
+		Retries: 5, Threads: 4, GhostDef: f.load("_p_gho"), Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	seq := func() int64 {
+		var pos string
+		if err := f.db.QueryRowContext(t.Context(), "SELECT @@GLOBAL.gtid_binlog_pos").Scan(&pos); err != nil {
+			t.Fatal(err)
+		}
+		// One domain: "0-<server>-<seq>".
+		var domain, server, n int64
+		if _, err := fmt.Sscanf(pos, "%d-%d-%d", &domain, &server, &n); err != nil {
+			t.Fatalf("gtid_binlog_pos %q: %v", pos, err)
+		}
+		return n
+	}
+	next := 0
+	for _, c := range []struct{ changes, commits int }{{1, 1}, {5, 1}, {10, 1}, {11, 2}, {25, 3}, {40, 4}, {80, 8}} {
+		var changes []binlog.RowChange
+		for range c.changes {
+			next++
+			changes = append(changes, ins(prow(next, next, fmt.Sprint(next))))
+		}
+		before := seq()
+		f.apply(a, changes...)
+		if got := seq() - before; got != int64(c.commits) {
+			t.Errorf("%d changes over 4 threads of batch 10: %d commits, want %d", c.changes, got, c.commits)
+		}
+	}
+	sameRows(t, "after the batches", f.dump("SELECT id, u, v FROM _p_gho ORDER BY id"),
+		f.dump("SELECT seq AS id, seq AS u, seq AS v FROM seq_1_to_"+fmt.Sprint(next)))
+}
