@@ -29,6 +29,10 @@ type Config struct {
 	ChunkSize int64
 	// TargetChunkTime is how long one chunk should take; 0 keeps ChunkSize.
 	TargetChunkTime time.Duration
+	// LockWaits reads the server's count of row lock waits
+	// (Innodb_row_lock_waits). When it rises during the copy, chunks aim
+	// for less than TargetChunkTime (see contention); nil keeps the target.
+	LockWaits func(context.Context) (int64, error)
 	// Threads is how many chunks are copied at once (0 counts as 1).
 	Threads int
 	Retries int
@@ -97,6 +101,7 @@ type Copier struct {
 	chunkIndex string
 	key        schema.KeyRange // the migration key, in the original
 	size       sizer           // rows per chunk: adapted, and an operator may change it
+	contention contention      // the chunk time aimed for while sessions wait on locks
 	copied     atomic.Int64
 	chunks     atomic.Int64
 	done       atomic.Bool

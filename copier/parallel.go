@@ -2,6 +2,7 @@ package copier
 
 import (
 	"context"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -96,6 +97,7 @@ func (c *Copier) copyJob(ctx context.Context, j job) error {
 	}
 	c.finished.finish(j.seq, high)
 	if target := c.cfg.TargetChunkTime; target > 0 {
+		target = c.aim(ctx, target)
 		if before, after := c.size.observe(j.gen, j.chunk.Rows, took, target); after != before {
 			c.cfg.Logger.Debug().Int64("from", before).Int64("to", after).Int64("planned", j.chunk.Rows).
 				Dur("took", took).Dur("target", target).Msg("chunk size adapted")
@@ -105,6 +107,32 @@ func (c *Copier) copyJob(ctx context.Context, j job) error {
 		return c.cfg.Nice(ctx, took)
 	}
 	return nil
+}
+
+// aim is the chunk time to aim for after a chunk, shortened while the
+// server reports row lock waits. A counter that cannot be read leaves the
+// aim as it was: the copy does not stop for it.
+func (c *Copier) aim(ctx context.Context, configured time.Duration) time.Duration {
+	if c.cfg.LockWaits == nil {
+		return configured
+	}
+	waits, err := c.cfg.LockWaits(ctx)
+	if err != nil {
+		c.cfg.Logger.Debug().Err(err).Msg("row lock waits unreadable; chunk time aim unchanged")
+		return c.contention.current(configured)
+	}
+	aim, before := c.contention.target(configured, waits, time.Now())
+	switch {
+	case aim < before:
+		ev := c.cfg.Logger.Debug()
+		if !c.contention.logged() {
+			ev = c.cfg.Logger.Info() // the first time only
+		}
+		ev.Dur("aim", aim).Dur("target", configured).Msg("chunks shortened: sessions waited on row locks during the copy")
+	case aim > before:
+		c.cfg.Logger.Debug().Dur("aim", aim).Dur("target", configured).Msg("chunks lengthened: no row lock waits for a while")
+	}
+	return aim
 }
 
 func (c *Copier) wait(ctx context.Context) error {

@@ -1,15 +1,19 @@
 package copier
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/doppel-dev/doppel/sandbox"
 	"github.com/doppel-dev/doppel/schema"
+	"github.com/rs/zerolog"
 )
 
 // With parallel workers a chunk held up by a row lock finishes after the
@@ -156,4 +160,60 @@ func TestAdmitNarrowsTheCopyToOneWorker(t *testing.T) {
 	if err := db.QueryRow("SELECT COUNT(*) FROM _t_gho g JOIN t USING (id) WHERE g.v = t.v").Scan(&n); err != nil || n != 300 {
 		t.Fatalf("%d equal rows in the ghost (%v), want 300", n, err)
 	}
+}
+
+// The copier looks at the row lock wait counter after every chunk; a rise
+// shortens the chunks (logged once at info level), a counter that cannot be
+// read changes nothing, and the copy is complete either way.
+func TestLockWaitsShortenTheChunks(t *testing.T) {
+	cluster := sandbox.Shared(t)
+	db, cp := newTestCopier(t, cluster, 10, "CREATE TABLE t (id int NOT NULL PRIMARY KEY, v int)",
+		"INSERT INTO t SELECT seq, seq FROM seq_1_to_2000", "CREATE TABLE _t_gho LIKE t")
+	cp.cfg.Threads, cp.cfg.TargetChunkTime = 2, 500*time.Millisecond
+	var log lockedBuffer
+	cp.cfg.Logger = zerolog.New(&log).Level(zerolog.InfoLevel)
+	var looks atomic.Int64
+	cp.cfg.LockWaits = func(context.Context) (int64, error) {
+		n := looks.Add(1)
+		if n == 2 {
+			return 0, errors.New("status unreadable")
+		}
+		return max(n-5, 0), nil // quiet for a few chunks, then rising on every one
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := cp.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if cp.Copied() != 2000 || looks.Load() != cp.Chunks() {
+		t.Fatalf("%d rows copied, %d looks at the counter for %d chunks; want 2000 rows and a look per chunk", cp.Copied(), looks.Load(), cp.Chunks())
+	}
+	if n := strings.Count(log.String(), "chunks shortened"); n != 1 {
+		t.Fatalf("%d info events about shortened chunks, want 1:\n%s", n, log.String())
+	}
+	if aim := cp.contention.current(cp.cfg.TargetChunkTime); aim != contendedChunkTime {
+		t.Fatalf("aim %v after waits rose on every chunk, want %v", aim, contendedChunkTime)
+	}
+	var n int
+	if err := db.QueryRow("SELECT COUNT(*) FROM _t_gho g JOIN t USING (id) WHERE g.v = t.v").Scan(&n); err != nil || n != 2000 {
+		t.Fatalf("%d equal rows in the ghost (%v), want 2000", n, err)
+	}
+}
+
+// lockedBuffer is a log sink the copy's workers may write to at once.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -67,3 +67,74 @@ func (s *sizer) observe(gen uint64, rows int64, took, target time.Duration) (bef
 	}
 	return before, s.size
 }
+
+// contendedChunkTime is the shortest a chunk aims for while the server
+// reports row lock waits: shorter chunks cost the copy more round trips
+// than they save anyone waiting.
+const contendedChunkTime = 50 * time.Millisecond
+
+// contendedQuiet is how long the row lock waits must stay flat before the
+// chunks lengthen again. Writers that met the copy's locks a moment ago are
+// still writing: lengthening after a few quiet chunks only brings the long
+// waits back (measured in bench/RESULTS.md).
+const contendedQuiet = 2 * time.Second
+
+// contention shortens the chunks' target time while sessions wait on row
+// locks. A writer that meets a chunk's share locks waits until the chunk
+// commits, so the time lost to the copy grows with the square of the chunk
+// time (more rows locked, each for longer). The server's count of row lock
+// waits cannot say who waited on whom; a rise of it during the copy halves
+// the target, down to contendedChunkTime, and once it has stayed flat for
+// contendedQuiet each chunk lets the target grow back by a quarter towards
+// the configured one. On an idle server the copy keeps its full chunk time.
+type contention struct {
+	mu    sync.Mutex
+	have  bool
+	last  int64         // the counter at the last look
+	rose  time.Time     // when the counter last rose
+	aim   time.Duration // the target now; 0 until the first look
+	shown bool          // the shortening was logged once
+}
+
+// target returns the chunk time to aim for, given the configured one and
+// the counter of row lock waits read at now, after a chunk, and the aim
+// before.
+func (c *contention) target(configured time.Duration, waits int64, now time.Time) (aim, before time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.aim == 0 {
+		c.aim = configured
+	}
+	before = c.aim
+	if c.have {
+		switch {
+		case waits > c.last:
+			c.aim = max(c.aim/2, min(configured, contendedChunkTime))
+			c.rose = now
+		case now.Sub(c.rose) >= contendedQuiet:
+			c.aim = min(c.aim+c.aim/4, configured)
+		}
+	}
+	c.have, c.last = true, waits
+	return c.aim, before
+}
+
+// current is the target without a new look (a counter that failed to read).
+func (c *contention) current(configured time.Duration) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.aim == 0 {
+		return configured
+	}
+	return c.aim
+}
+
+// logged reports whether the first shortening was already logged, and marks
+// it so: the operator sees it once at info level, the rest at debug.
+func (c *contention) logged() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	was := c.shown
+	c.shown = true
+	return was
+}

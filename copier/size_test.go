@@ -81,3 +81,54 @@ func TestWatermarkCoversOnlyTheFinishedPrefix(t *testing.T) {
 		}
 	}
 }
+
+func TestContentionShortensChunksWhileSessionsWait(t *testing.T) {
+	ms := time.Millisecond
+	var c contention
+	const configured = 500 * time.Millisecond
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	look := func(waits int64, after time.Duration, want time.Duration) {
+		t.Helper()
+		now = now.Add(after)
+		if got, _ := c.target(configured, waits, now); got != want {
+			t.Fatalf("after counter %d: aim %v, want %v", waits, got, want)
+		}
+	}
+	// The first look only learns the counter: waits before the copy say
+	// nothing about it.
+	look(1000, 0, configured)
+	look(1000, 100*ms, configured)
+	// Each rise halves the aim, down to contendedChunkTime.
+	look(1001, 100*ms, 250*ms)
+	look(1005, 100*ms, 125*ms)
+	look(1006, 100*ms, 62500*time.Microsecond)
+	look(1007, 100*ms, contendedChunkTime)
+	look(1010, 100*ms, contendedChunkTime)
+	// Quiet chunks change nothing until the counter has been flat for
+	// contendedQuiet; then each grows the aim by a quarter, up to the target.
+	look(1010, contendedQuiet-200*ms, contendedChunkTime)
+	look(1010, 100*ms, contendedChunkTime)
+	look(1010, 100*ms, 62500*time.Microsecond)
+	for range 20 {
+		look(1010, 100*ms, c.current(configured)+min(c.current(configured)/4, configured-c.current(configured)))
+	}
+	look(1010, 100*ms, configured)
+	// A new rise starts the quiet period over.
+	look(1011, 100*ms, 250*ms)
+	look(1011, time.Second, 250*ms)
+	if got := c.current(configured); got != 250*ms {
+		t.Fatalf("current = %v, want 250ms", got)
+	}
+
+	// A target below the floor is never lengthened by it.
+	var small contention
+	small.target(20*ms, 1, now)
+	if got, _ := small.target(20*ms, 2, now); got != 20*ms {
+		t.Fatalf("a 20ms target under contention aims for %v", got)
+	}
+	// Before any look, current is the configured target.
+	var fresh contention
+	if got := fresh.current(configured); got != configured {
+		t.Fatalf("fresh current = %v", got)
+	}
+}

@@ -391,6 +391,7 @@ func (m *migrator) newWorkers() error {
 		DB: m.write, Database: m.cfg.Database, Original: m.cfg.Table, Ghost: m.names.ghost,
 		Orig: m.orig, Mapping: m.mapping, ChunkSize: m.cfg.ChunkSize, Retries: int(m.cfg.DefaultRetries),
 		Threads: m.cfg.CopyThreads, TargetChunkTime: m.cfg.TargetChunkTime,
+		LockWaits:     func(ctx context.Context) (int64, error) { return rowLockWaits(ctx, m.write) },
 		ReconnectWait: m.maxReconnectWait(),
 		Flavor:        m.flavor, Wait: m.throttle.Wait, OnConflict: m.suspects.add, SkipStrictMode: m.cfg.SkipStrictMode,
 		Admit: func(ctx context.Context, w int) error { return m.balance.admit(ctx, w, max(m.cfg.CopyThreads, 1)) },
@@ -416,4 +417,15 @@ func (m *migrator) newWorkers() error {
 	}
 	m.keyTrackable = len(m.keyRange.Cols) == 1 && schema.IsIntegerType(m.keyRange.Cols[0].DataType)
 	return m.newChecker()
+}
+
+// rowLockWaits reads the server's count of row lock waits since it started,
+// which the copier watches to shorten its chunks while sessions wait.
+func rowLockWaits(ctx context.Context, db *sql.DB) (int64, error) {
+	var name string
+	var n int64
+	if err := db.QueryRowContext(ctx, "SHOW GLOBAL STATUS LIKE 'Innodb_row_lock_waits'").Scan(&name, &n); err != nil {
+		return 0, fmt.Errorf("read Innodb_row_lock_waits: %w", err)
+	}
+	return n, nil
 }

@@ -202,7 +202,7 @@ func defineFlags(o *options) *flag.FlagSet {
 	fs.Int64Var(&o.chunkSize, "chunk-size", 1000, fmt.Sprintf("rows of the first chunk, adapted from there by --target-chunk-time; must be positive, and is clamped into %d..%d", minChunkSize, maxChunkSize))
 	fs.IntVar(&o.threads, "threads", defaultCopyThreads, threadsUsage)
 	fs.DurationVar(&o.targetChunkTime, "target-chunk-time", defaultTargetChunkTime,
-		fmt.Sprintf("adapt the chunk size (starting at --chunk-size, within %d..%d) so a chunk takes about this long: shrinks at once when chunks run long, grows by a quarter at most; 0 keeps --chunk-size", minChunkSize, maxChunkSize))
+		fmt.Sprintf("adapt the chunk size (starting at --chunk-size, within %d..%d) so a chunk takes about this long: shrinks at once when chunks run long, grows by a quarter at most; while sessions wait on row locks chunks aim for less, down to 50ms; 0 keeps --chunk-size", minChunkSize, maxChunkSize))
 	fs.Int64Var(&o.dmlBatchSize, "dml-batch-size", 10, fmt.Sprintf("binlog events applied per transaction; values outside %d..%d are clamped", minDMLBatchSize, maxDMLBatchSize))
 	fs.Int64Var(&o.defaultRetries, "default-retries", 60, "attempts at a failing operation before giving up")
 
