@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -39,8 +40,16 @@ type result struct {
 	// doppel runs only).
 	phaseWrites []phaseRate
 	rssKB       int64 // peak resident memory of the tool's process (0: not measured)
-	rows        int
-	err         error
+	// lockWaits and lockWaited are the server's row lock waits during the
+	// run (Innodb_row_lock_waits, Innodb_row_lock_time): the writers' and
+	// the tool's own.
+	lockWaits  int64
+	lockWaited time.Duration
+	// toolCPU and serverCPU are the CPU time (user and system) the tool's
+	// process and mariadbd used during the run.
+	toolCPU, serverCPU time.Duration
+	rows               int
+	err                error
 }
 
 func main() {
@@ -229,6 +238,8 @@ func measure(ctx context.Context, db *sql.DB, s *sandbox.Server, tool string, lo
 		w = workload.Start(workload.Config{DB: db, Shape: workload.Sysbench, Tables: []string{"sbtest1", "ref"}, Workers: 4, Rate: load, MaxID: int64(rows)})
 		time.Sleep(time.Second)
 	}
+	waits0, waited0, lockErr := rowLockWaits(ctx, db)
+	cpu0, cpuErr := serverCPU(s)
 	start := time.Now()
 	var sampler *writeSampler
 	if w != nil {
@@ -246,7 +257,7 @@ func measure(ctx context.Context, db *sql.DB, s *sandbox.Server, tool string, lo
 	case "alter":
 		_, r.err = db.ExecContext(ctx, "ALTER TABLE sbtest1 ENGINE=InnoDB, ALGORITHM=COPY")
 	case "pt-osc":
-		r.err = command(ctx, "pt-online-schema-change", "--alter", "ENGINE=InnoDB",
+		_, _, r.toolCPU, r.err = outputRSS(ctx, "pt-online-schema-change", "--alter", "ENGINE=InnoDB",
 			fmt.Sprintf("h=%s,P=%d,u=%s,p=%s,D=bench,t=sbtest1", s.Host, s.Port, s.User, s.Password),
 			"--execute", "--recursion-method=none", "--no-check-replication-filters",
 			fmt.Sprintf("--chunk-size=%d", chunk), "--no-drop-old-table", "--max-load=Threads_running=1000", "--critical-load=Threads_running=2000")
@@ -254,7 +265,7 @@ func measure(ctx context.Context, db *sql.DB, s *sandbox.Server, tool string, lo
 		args := append([]string{"--host=" + s.Host, fmt.Sprintf("--port=%d", s.Port), "--user=" + s.User, "--password=" + s.Password,
 			"--database=bench", "--table=sbtest1", "--alter=ENGINE=InnoDB", "--allow-on-master", "--initially-drop-socket-file", "--execute",
 			fmt.Sprintf("--chunk-size=%d", chunk)}, extra...)
-		out, r.rssKB, r.err = outputRSS(ctx, doppel, args...)
+		out, r.rssKB, r.toolCPU, r.err = outputRSS(ctx, doppel, args...)
 		if r.err == nil {
 			r.phases, r.err = doppelPhases(out)
 		}
@@ -262,6 +273,12 @@ func measure(ctx context.Context, db *sql.DB, s *sandbox.Server, tool string, lo
 		r.err = fmt.Errorf("unknown tool %q", tool)
 	}
 	r.took = time.Since(start)
+	if cpu1, err := serverCPU(s); err == nil && cpuErr == nil {
+		r.serverCPU = cpu1 - cpu0
+	}
+	if waits1, waited1, err := rowLockWaits(ctx, db); err == nil && lockErr == nil {
+		r.lockWaits, r.lockWaited = waits1-waits0, waited1-waited0
+	}
 	if w != nil {
 		samples := sampler.stop()
 		w.Stop()
@@ -275,6 +292,39 @@ func measure(ctx context.Context, db *sql.DB, s *sandbox.Server, tool string, lo
 		}
 	}
 	return r
+}
+
+// rowLockWaits reads the server's count of row lock waits and their total
+// time so far.
+func rowLockWaits(ctx context.Context, db *sql.DB) (int64, time.Duration, error) {
+	var waits, ms int64
+	err := db.QueryRowContext(ctx, `SELECT
+		(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'INNODB_ROW_LOCK_WAITS'),
+		(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'INNODB_ROW_LOCK_TIME')`).Scan(&waits, &ms)
+	return waits, time.Duration(ms) * time.Millisecond, err
+}
+
+// serverCPU is the CPU time mariadbd has used since it started, from
+// /proc (clock ticks of 1/100 s on Linux).
+func serverCPU(s *sandbox.Server) (time.Duration, error) {
+	pid, err := os.ReadFile(filepath.Join(s.Dir, "mariadbd.pid"))
+	if err != nil {
+		return 0, err
+	}
+	stat, err := os.ReadFile("/proc/" + strings.TrimSpace(string(pid)) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	// The command name may hold spaces; the fields after it are fixed.
+	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("short /proc stat for mariadbd")
+	}
+	var utime, stime int64
+	if _, err := fmt.Sscan(f[11]+" "+f[12], &utime, &stime); err != nil {
+		return 0, err
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
 }
 
 // sameRows compares every row of the migrated sbtest1 with ref.
@@ -293,34 +343,32 @@ WHERE b.id IS NULL OR NOT (a.k <=> b.k AND a.c <=> b.c AND a.pad <=> b.pad)`
 	return nil
 }
 
-func command(ctx context.Context, name string, args ...string) error {
-	_, err := output(ctx, name, args...)
-	return err
-}
-
 func output(ctx context.Context, name string, args ...string) ([]byte, error) {
-	out, _, err := outputRSS(ctx, name, args...)
+	out, _, _, err := outputRSS(ctx, name, args...)
 	return out, err
 }
 
-// outputRSS runs a command and also reports its peak resident memory.
-func outputRSS(ctx context.Context, name string, args ...string) ([]byte, int64, error) {
+// outputRSS runs a command and also reports its peak resident memory and
+// the CPU time it used.
+func outputRSS(ctx context.Context, name string, args ...string) ([]byte, int64, time.Duration, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	out, err := cmd.CombinedOutput()
 	var rss int64
+	var cpu time.Duration
 	if cmd.ProcessState != nil {
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			rss = ru.Maxrss // kilobytes on Linux
 		}
+		cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
 	if err != nil {
 		tail := string(out)
 		if len(tail) > 2000 {
 			tail = tail[len(tail)-2000:]
 		}
-		return out, rss, fmt.Errorf("%s: %w\n%s", name, err, tail)
+		return out, rss, cpu, fmt.Errorf("%s: %w\n%s", name, err, tail)
 	}
-	return out, rss, nil
+	return out, rss, cpu, nil
 }
 
 // phases is what doppel's final log line says about its copy and checksum.
@@ -349,7 +397,7 @@ func doppelPhases(out []byte) (*phases, error) {
 func report(results []result, rows int) {
 	fmt.Printf("\n%d-row sysbench-shaped table, ALTER ENGINE=InnoDB (a full rebuild), one MariaDB, one run\n\n", rows)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "load\ttool\tseconds\tvs ALTER COPY\twrites\twrites/s\tkept\twrite errors\tlongest write\tpeak RSS")
+	fmt.Fprintln(tw, "load\ttool\tseconds\tvs ALTER COPY\twrites\twrites/s\tkept\twrite errors\tlongest write\trow lock waits\ttool CPU s\tserver CPU s\tpeak RSS")
 	base := map[string]time.Duration{}
 	var alone float64 // the writers' rate with no migration running
 	for _, r := range results {
@@ -376,7 +424,8 @@ func report(results []result, rows int) {
 				kept = fmt.Sprintf("%.0f%%", 100*r.writeRate()/alone)
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%d\t%v\t%s\n", r.load, r.tool, secs, ratio, r.writes, rate, kept, r.errors, r.longest.Round(time.Millisecond), rssText(r.rssKB))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%d\t%v\t%d (%v)\t%.1f\t%.1f\t%s\n", r.load, r.tool, secs, ratio, r.writes, rate, kept, r.errors,
+			r.longest.Round(time.Millisecond), r.lockWaits, r.lockWaited, r.toolCPU.Seconds(), r.serverCPU.Seconds(), rssText(r.rssKB))
 	}
 	tw.Flush()
 	if alone > 0 {
