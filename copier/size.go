@@ -115,7 +115,9 @@ func (c *contention) target(configured time.Duration, waits int64, now time.Time
 			c.aim = min(c.aim+c.aim/4, configured)
 		}
 	}
-	c.have, c.last = true, waits
+	// Workers read the counter concurrently, so a reading may arrive after
+	// a newer one: the counter never goes back.
+	c.have, c.last = true, max(c.last, waits)
 	return c.aim, before
 }
 

@@ -116,6 +116,10 @@ func TestContentionShortensChunksWhileSessionsWait(t *testing.T) {
 	// A new rise starts the quiet period over.
 	look(1011, 100*ms, 250*ms)
 	look(1011, time.Second, 250*ms)
+	// An older reading, arriving late from another worker, is no rise and
+	// does not move the counter back: 1011 again is still no rise.
+	look(1009, 100*ms, 250*ms)
+	look(1011, 100*ms, 250*ms)
 	if got := c.current(configured); got != 250*ms {
 		t.Fatalf("current = %v, want 250ms", got)
 	}
