@@ -1,7 +1,6 @@
 package applier
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/doppel-dev/doppel/binlog"
 	"github.com/doppel-dev/doppel/dbconn"
+	"github.com/doppel-dev/doppel/internal/syncbuf"
 	"github.com/doppel-dev/doppel/schema"
 )
 
@@ -181,7 +181,7 @@ func TestApplyOnKeepsTheCallersLocksAndSession(t *testing.T) {
 	f, orig := conflictFixture(t)
 	f.exec("INSERT INTO _p_gho VALUES (1, 5, 'a'), (9, 9, 'z'), (4, 7, 'd')")
 	f.exec("INSERT INTO p VALUES (1, 6, 'a'), (2, 5, 'b'), (3, 7, 'c'), (4, 7, 'd')")
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	a := f.newApplier(f.applierPool(nil), orig, "_p_gho", pMapping(), 1, zerolog.New(&logs))
 	ctx := t.Context()
 
@@ -245,29 +245,11 @@ func TestApplyOnKeepsTheCallersLocksAndSession(t *testing.T) {
 	sameRows(t, "after ApplyOn", f.dump("SELECT * FROM p WHERE id <> 4 ORDER BY id"), f.dump("SELECT * FROM _p_gho ORDER BY id"))
 }
 
-// lockedBuffer collects log lines written from the applier's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestLockWaitTimeoutIsRetried(t *testing.T) {
 	f, orig := conflictFixture(t)
 	f.exec("INSERT INTO _p_gho VALUES (1, 5, 'secret')")
 	db := f.applierPool(map[string]string{"innodb_lock_wait_timeout": "1"})
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	a := f.newApplier(db, orig, "_p_gho", pMapping(), 10, zerolog.New(&logs))
 	ctx := t.Context()
 

@@ -1,7 +1,6 @@
 package control
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +16,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/doppel-dev/doppel/internal/syncbuf"
 )
 
 // socketPath is a fresh socket path short enough for sun_path (t.TempDir's
@@ -674,26 +675,8 @@ func TestLimits(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *syncBuffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *syncBuffer) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
 func TestLogs(t *testing.T) {
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	f := newFake()
 	s, err := Listen(Config{Logger: zerolog.New(&logs)}, f)
 	if err != nil {

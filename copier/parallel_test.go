@@ -1,7 +1,6 @@
 package copier
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"strconv"
@@ -11,9 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
+	"github.com/doppel-dev/doppel/internal/syncbuf"
 	"github.com/doppel-dev/doppel/sandbox"
 	"github.com/doppel-dev/doppel/schema"
-	"github.com/rs/zerolog"
 )
 
 // With parallel workers a chunk held up by a row lock finishes after the
@@ -170,7 +171,7 @@ func TestLockWaitsShortenTheChunks(t *testing.T) {
 	db, cp := newTestCopier(t, cluster, 10, "CREATE TABLE t (id int NOT NULL PRIMARY KEY, v int)",
 		"INSERT INTO t SELECT seq, seq FROM seq_1_to_2000", "CREATE TABLE _t_gho LIKE t")
 	cp.cfg.Threads, cp.cfg.TargetChunkTime = 2, 500*time.Millisecond
-	var log lockedBuffer
+	var log syncbuf.Buffer
 	cp.cfg.Logger = zerolog.New(&log).Level(zerolog.InfoLevel)
 	var looks atomic.Int64
 	cp.cfg.LockWaits = func(context.Context) (int64, error) {
@@ -198,22 +199,4 @@ func TestLockWaitsShortenTheChunks(t *testing.T) {
 	if err := db.QueryRow("SELECT COUNT(*) FROM _t_gho g JOIN t USING (id) WHERE g.v = t.v").Scan(&n); err != nil || n != 2000 {
 		t.Fatalf("%d equal rows in the ghost (%v), want 2000", n, err)
 	}
-}
-
-// lockedBuffer is a log sink the copy's workers may write to at once.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -10,31 +10,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/doppel-dev/doppel/internal/syncbuf"
 )
-
-// syncBuffer is a log sink safe for exec's output goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // writeHook writes a /bin/sh script into dir with the given mode.
 func writeHook(t *testing.T, dir, name, body string, mode os.FileMode) {
@@ -48,9 +31,9 @@ func writeHook(t *testing.T, dir, name, body string, mode os.FileMode) {
 	}
 }
 
-func newRunner(t *testing.T, cfg Config) (*Runner, *syncBuffer) {
+func newRunner(t *testing.T, cfg Config) (*Runner, *syncbuf.Buffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	cfg.Logger = zerolog.New(logs).Level(zerolog.DebugLevel)
 	r, err := New(cfg)
 	if err != nil {

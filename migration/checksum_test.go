@@ -7,33 +7,20 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/doppel-dev/doppel/internal/syncbuf"
 	"github.com/doppel-dev/doppel/internal/workload"
 	"github.com/doppel-dev/doppel/sandbox"
 )
 
 // logTail is a logger sink a test can wait on.
-type logTail struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
+type logTail struct{ syncbuf.Buffer }
 
-func (l *logTail) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logTail) count(s string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Count(l.buf.String(), s)
-}
+func (l *logTail) count(s string) int { return strings.Count(l.String(), s) }
 
 // waitFor waits until the log holds s at least n times.
 func (l *logTail) waitFor(t *testing.T, s string, n int, done <-chan error) {

@@ -545,7 +545,7 @@ func TestPasswordIsNeverShown(t *testing.T) {
 	if out.count("\"level\":\"debug\"") == 0 {
 		t.Fatal("no debug output was captured")
 	}
-	for what, text := range map[string]string{"log": out.buf.String(), "socket replies": replies, "hooks' environment": string(hooksEnv), "error": err.Error()} {
+	for what, text := range map[string]string{"log": out.String(), "socket replies": replies, "hooks' environment": string(hooksEnv), "error": err.Error()} {
 		if strings.Contains(text, password) {
 			t.Errorf("the password appears in the %s", what)
 		}

@@ -76,10 +76,8 @@ func TestMetricsFollowARealMigration(t *testing.T) {
 	cfg.MetricsAddr = "127.0.0.1:0"
 	reg := prometheus.NewRegistry()
 	cfg.Metrics = reg
+	// doppel creates the flag file at start; removing it releases the cut-over.
 	flag := filepath.Join(t.TempDir(), "postpone")
-	if err := os.WriteFile(flag, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	cfg.PostponeCutOverFlagFile = flag
 	log, tail := tailLogger(t)
 
@@ -283,9 +281,7 @@ func TestAnUnusableMetricsAddressRefusesTheRunFirst(t *testing.T) {
 func listeningAddr(t *testing.T, tail *logTail, done <-chan error) string {
 	t.Helper()
 	tail.waitFor(t, "metrics listening", 1, done)
-	tail.mu.Lock()
-	logged := tail.buf.String()
-	tail.mu.Unlock()
+	logged := tail.String()
 	for _, line := range strings.Split(logged, "\n") {
 		var ev struct {
 			Message string `json:"message"`

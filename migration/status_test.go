@@ -1,38 +1,23 @@
 package migration
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/doppel-dev/doppel/internal/syncbuf"
 	"github.com/doppel-dev/doppel/throttle"
 )
 
-// lockedBuffer is a log sink safe to read while a goroutine writes to it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// events decodes the JSON lines written so far.
-func (b *lockedBuffer) events(t *testing.T) []map[string]any {
+// logEvents decodes the JSON lines written to logs so far.
+func logEvents(t *testing.T, logs *syncbuf.Buffer) []map[string]any {
 	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	var out []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(b.buf.String()), "\n") {
+	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
 		if l == "" {
 			continue
 		}
@@ -54,13 +39,13 @@ func bareMigrator(cfg Config, log zerolog.Logger) *migrator {
 
 func TestEveryPhaseTransitionIsLoggedOnce(t *testing.T) {
 	t.Parallel()
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	m := bareMigrator(Config{}, zerolog.New(&logs))
 	for _, p := range []string{"copy", "copy", "catch-up", "checksum", "postponed", "postponed", "checksum", "cut-over"} {
 		m.setPhase(p)
 	}
 	var got []string
-	for _, ev := range logs.events(t) {
+	for _, ev := range logEvents(t, &logs) {
 		if ev["message"] != "phase changed" || ev["level"] != "info" {
 			t.Errorf("unexpected event %v", ev)
 			continue
@@ -84,7 +69,7 @@ func TestEveryPhaseTransitionIsLoggedOnce(t *testing.T) {
 // level, so it does not flood the terminal.
 func TestStatusFeedsOnStatusEverySecond(t *testing.T) {
 	t.Parallel()
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	statuses := make(chan Status, 16)
 	m := bareMigrator(Config{StatusInterval: 3 * time.Second, OnStatus: func(s Status) { statuses <- s }},
 		zerolog.New(&logs).Level(zerolog.DebugLevel))
@@ -111,7 +96,7 @@ func TestStatusFeedsOnStatusEverySecond(t *testing.T) {
 		t.Errorf("four statuses took %v, want about 4s", took)
 	}
 	var lines []map[string]any
-	for _, ev := range logs.events(t) {
+	for _, ev := range logEvents(t, &logs) {
 		if ev["message"] == "status" {
 			lines = append(lines, ev)
 		}
@@ -123,13 +108,13 @@ func TestStatusFeedsOnStatusEverySecond(t *testing.T) {
 
 func TestStatusIsLoggedAtInfoWithoutOnStatus(t *testing.T) {
 	t.Parallel()
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	m := bareMigrator(Config{StatusInterval: 50 * time.Millisecond}, zerolog.New(&logs))
 	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Millisecond)
 	defer cancel()
 	_ = m.statusLoop(ctx)
 	n := 0
-	for _, ev := range logs.events(t) {
+	for _, ev := range logEvents(t, &logs) {
 		if ev["message"] == "status" {
 			n++
 			if ev["level"] != "info" || ev["throttled"] != "no" {
