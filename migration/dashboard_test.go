@@ -394,10 +394,8 @@ func TestDashboardOnARealMigration(t *testing.T) {
 	cfg.ThrottleControlReplicas = cluster.Replica.Addr()
 	// The blocked attempt gives up after a second; the retries have room.
 	cfg.CutOverLockTimeout, cfg.DefaultRetries = time.Second, 30
+	// doppel creates the flag file at start; removing it releases the cut-over.
 	flag := filepath.Join(t.TempDir(), "postpone")
-	if err := os.WriteFile(flag, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	cfg.PostponeCutOverFlagFile = flag
 	log, tail := tailLogger(t)
 
