@@ -196,6 +196,17 @@ func (m *migrator) inPlacePlan(ctx context.Context) plan.InPlace {
 	return plan.InPlace{Algorithm: plan.AlgNone, Reason: strings.TrimPrefix(refused+"; "+why, "; ")}
 }
 
+// dropThrowaway drops a table the dry run made for itself, on a context of
+// its own so that a cancelled run still cleans up; a failure is only logged,
+// as the plan is already decided.
+func (m *migrator) dropThrowaway(name string) {
+	ctx, cancel := cleanupContext()
+	defer cancel()
+	if err := m.dropTable(ctx, name); err != nil {
+		m.log.Warn().Err(err).Str("table", name).Msg("plan: throwaway table not dropped")
+	}
+}
+
 // tryInplace runs the ALTER with ALGORITHM=INPLACE, LOCK=NONE on an empty
 // copy of the original made for the purpose, and drops it.
 func (m *migrator) tryInplace(ctx context.Context) (bool, string) {
@@ -208,13 +219,7 @@ func (m *migrator) tryInplace(ctx context.Context) (bool, string) {
 		return false, "INPLACE not tried: " + err.Error()
 	}
 	defer conn.Close()
-	defer func() {
-		cctx, cancel := cleanupContext()
-		defer cancel()
-		if err := m.dropTable(cctx, name); err != nil {
-			m.log.Warn().Err(err).Str("table", name).Msg("plan: throwaway table not dropped")
-		}
-	}()
+	defer m.dropThrowaway(name)
 	q := fmt.Sprintf("CREATE TABLE %s LIKE %s", schema.QuoteTable(m.cfg.Database, name), schema.QuoteTable(m.cfg.Database, m.cfg.Table))
 	if _, err := conn.ExecContext(ctx, q); err != nil {
 		return false, "INPLACE not tried: " + err.Error()

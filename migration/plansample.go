@@ -46,13 +46,7 @@ func (m *migrator) sampleCopy(ctx context.Context) sampleResult {
 	if err := m.dropTable(ctx, name); err != nil {
 		return sampleResult{why: err.Error()}
 	}
-	defer func() {
-		cctx, cancel := cleanupContext()
-		defer cancel()
-		if err := m.dropTable(cctx, name); err != nil {
-			m.log.Warn().Err(err).Str("table", name).Msg("plan: throwaway table not dropped")
-		}
-	}()
+	defer m.dropThrowaway(name)
 	q := fmt.Sprintf("CREATE TABLE %s LIKE %s", schema.QuoteTable(m.cfg.Database, name), schema.QuoteTable(m.cfg.Database, m.cfg.Table))
 	if _, err := m.write.ExecContext(ctx, q); err != nil {
 		return sampleResult{why: fmt.Sprintf("the sample copy failed (error %d) and no unaltered copy could be made: %v", n, err)}
