@@ -291,14 +291,51 @@ func (s *Streamer) dialer(ctx context.Context) func(context.Context, string, str
 		if err != nil {
 			return nil, err
 		}
-		stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
-		return &ctxConn{Conn: conn, stop: stop}, nil
+		c := &ctxConn{Conn: conn, ctx: ctx}
+		c.stop = context.AfterFunc(ctx, c.expire)
+		return c, nil
 	}
 }
 
+// ctxConn is a connection that stays expired once its context ends. go-mysql
+// re-arms the read deadline after every packet it reads; if that raced with
+// the cancel, the deadline moved back into the future and the reader stayed
+// blocked until the next heartbeat (seconds) before Run could return.
 type ctxConn struct {
 	net.Conn
+	ctx  context.Context
 	stop func() bool
+}
+
+var expired = time.Unix(1, 0)
+
+func (c *ctxConn) expire() { _ = c.Conn.SetDeadline(expired) }
+
+// Each setter applies the deadline and then re-checks the context, so
+// whichever of it and expire runs last, an ended context leaves the
+// connection expired.
+func (c *ctxConn) SetDeadline(t time.Time) error {
+	err := c.Conn.SetDeadline(t)
+	if c.ctx.Err() != nil {
+		c.expire()
+	}
+	return err
+}
+
+func (c *ctxConn) SetReadDeadline(t time.Time) error {
+	err := c.Conn.SetReadDeadline(t)
+	if c.ctx.Err() != nil {
+		c.expire()
+	}
+	return err
+}
+
+func (c *ctxConn) SetWriteDeadline(t time.Time) error {
+	err := c.Conn.SetWriteDeadline(t)
+	if c.ctx.Err() != nil {
+		c.expire()
+	}
+	return err
 }
 
 func (c *ctxConn) Close() error {
