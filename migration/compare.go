@@ -27,7 +27,8 @@ type CompareConfig struct {
 	Database     string
 	Table        string // the reference table
 	Against      string // the table compared with it
-	// Threads, ChunkSize and LockTimeout as for the migration's checksum.
+	// Threads (0: half the server's CPUs), ChunkSize and LockTimeout as for
+	// the migration's checksum.
 	Threads     int
 	ChunkSize   int64
 	LockTimeout time.Duration
@@ -76,7 +77,14 @@ func Compare(ctx context.Context, cfg CompareConfig, log zerolog.Logger) (Compar
 	if err != nil {
 		return rep, fmt.Errorf("compare %s with %s: %w", cfg.Table, cfg.Against, err)
 	}
-	threads := max(cfg.Threads, 1)
+	threads := cfg.Threads
+	if threads <= 0 {
+		cpus, err := ServerCPUs(ctx, db)
+		if err != nil {
+			return rep, err
+		}
+		threads = AutoThreads(cpus)
+	}
 	c, err := checksum.New(checksum.Config{
 		Database: cfg.Database, Orig: orig, Ghost: other, Mapping: mapping,
 		Threads: threads, ChunkSize: max(cfg.ChunkSize, 1),

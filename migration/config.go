@@ -38,7 +38,8 @@ type Config struct {
 	ConcurrentRowCnt bool
 
 	ChunkSize int64
-	// CopyThreads is how many chunks the row copy runs at once (0: 1);
+	// CopyThreads is how many chunks the row copy runs at once (0: half
+	// the server's CPUs, AutoThreads);
 	// TargetChunkTime, when positive, adapts the chunk size from ChunkSize
 	// so a chunk takes about that long.
 	CopyThreads     int
@@ -131,8 +132,9 @@ type Config struct {
 
 	// SkipChecksum swaps the ghost in without comparing it to the original
 	// (--checksum=false). ChecksumThreads is how many chunks are hashed at
-	// once (0: 4); ChecksumInterval how often the tables are compared again
-	// while the cut-over is postponed (0: 1h).
+	// once (0: half the server's CPUs, as CopyThreads); ChecksumInterval how
+	// often the tables are compared again while the cut-over is postponed
+	// (0: 1h).
 	SkipChecksum     bool
 	ChecksumThreads  int
 	ChecksumInterval time.Duration

@@ -390,11 +390,11 @@ func (m *migrator) newWorkers() error {
 	m.copier, err = copier.New(copier.Config{
 		DB: m.write, Database: m.cfg.Database, Original: m.cfg.Table, Ghost: m.names.ghost,
 		Orig: m.orig, Mapping: m.mapping, ChunkSize: m.cfg.ChunkSize, Retries: int(m.cfg.DefaultRetries),
-		Threads: m.cfg.CopyThreads, TargetChunkTime: m.cfg.TargetChunkTime,
+		Threads: m.copyThreads, TargetChunkTime: m.cfg.TargetChunkTime,
 		LockWaits:     func(ctx context.Context) (int64, error) { return rowLockWaits(ctx, m.write) },
 		ReconnectWait: m.maxReconnectWait(),
 		Flavor:        m.flavor, Wait: m.throttle.Wait, OnConflict: m.suspects.add, SkipStrictMode: m.cfg.SkipStrictMode,
-		Admit: func(ctx context.Context, w int) error { return m.balance.admit(ctx, w, max(m.cfg.CopyThreads, 1)) },
+		Admit: func(ctx context.Context, w int) error { return m.balance.admit(ctx, w, m.copyThreads) },
 		Nice: func(ctx context.Context, took time.Duration) error {
 			if err := m.throttle.Nice(ctx, took); err != nil {
 				return err

@@ -73,7 +73,7 @@ func (m *migrator) connect(ctx context.Context) error {
 	}
 	m.log.Info().Str("inspected", m.inspectCfg.Addr()).Str("writes_to", m.writeCfg.Addr()).
 		Str("flavor", m.flavor).Str("version", m.version).Bool("replica", m.isReplica).Msg("connected")
-	return nil
+	return m.sizeThreads(ctx)
 }
 
 // serverConfig is how this run reaches a server: its credentials, TLS and

@@ -36,6 +36,9 @@ type migrator struct {
 	inspect, write       *sql.DB
 	flavor, version      string
 	isReplica            bool
+	// The copy's and the checksum's threads: the operator's or sized from
+	// the server's CPUs (sizeThreads).
+	copyThreads, checksumThreads int
 
 	orig, ghost *schema.Table
 	alter       *schema.Alter

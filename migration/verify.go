@@ -24,20 +24,13 @@ func (m *migrator) newChecker() error {
 	var err error
 	m.checker, err = checksum.New(checksum.Config{
 		Database: m.cfg.Database, Orig: m.orig, Ghost: m.ghost, Mapping: m.mapping,
-		Threads: m.checksumThreads(), ChunkSize: size, Wait: m.throttle.Wait,
+		Threads: m.checksumThreads, ChunkSize: size, Wait: m.throttle.Wait,
 		Logger: m.base.With().Str("component", "checksum").Logger(),
 	})
 	if err != nil {
 		return fmt.Errorf("checksum: %w", err)
 	}
 	return nil
-}
-
-func (m *migrator) checksumThreads() int {
-	if m.cfg.ChecksumThreads > 0 {
-		return m.cfg.ChecksumThreads
-	}
-	return 4
 }
 
 // verify proves the ghost holds what the original holds before anything is
@@ -97,7 +90,7 @@ func (m *migrator) checksumFailed(ctx context.Context, err error) error {
 // A lock that times out (a long transaction holds the table) is retried.
 func (m *migrator) consistentPoint(ctx context.Context) (*checksum.Snapshot, error) {
 	p := checksum.PointConfig{
-		DB: m.write, Database: m.cfg.Database, Lock: []string{m.cfg.Table}, Conns: m.checksumThreads(),
+		DB: m.write, Database: m.cfg.Database, Lock: []string{m.cfg.Table}, Conns: m.checksumThreads,
 		LockTimeout: m.cfg.CutOverLockTimeout,
 		Sync: func(ctx context.Context) error {
 			// Writers are blocked while this runs, so it is bounded like a lock.

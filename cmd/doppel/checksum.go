@@ -52,7 +52,7 @@ func (a *app) runChecksum(args []string) int {
 	fs.StringVar(&o.database, "database", "", "database of both tables (required)")
 	fs.StringVar(&o.table, "table", "", "the reference table (required)")
 	fs.StringVar(&against, "against", "", "the table compared with --table, e.g. its ghost _TABLE_gho (required)")
-	fs.IntVar(&o.checksumThreads, "checksum-threads", 4, fmt.Sprintf("chunks hashed at once (%d..%d)", minChecksumThreads, maxChecksumThreads))
+	fs.IntVar(&o.checksumThreads, "checksum-threads", autoThreads, fmt.Sprintf("chunks hashed at once (%d..%d); 0 is half the server's CPUs (1 on 2 cores)", minChecksumThreads, maxChecksumThreads))
 	fs.Int64Var(&chunk, "chunk-size", 10000, "rows per chunk")
 	fs.Int64Var(&lockSeconds, "lock-timeout-seconds", defaultLockTimeout, "seconds to wait for the tables' read lock")
 	fs.BoolVar(&o.debug, "debug", false, "log debug detail")
@@ -85,7 +85,7 @@ func (a *app) runChecksum(args []string) int {
 		problems = append(problems, "--database, --table and --against are required")
 	}
 	if o.checksumThreads < minChecksumThreads || o.checksumThreads > maxChecksumThreads {
-		problems = append(problems, fmt.Sprintf("--checksum-threads=%d: give %d to %d", o.checksumThreads, minChecksumThreads, maxChecksumThreads))
+		problems = append(problems, fmt.Sprintf("--checksum-threads=%d: give %d to %d (0: half the server's CPUs)", o.checksumThreads, minChecksumThreads, maxChecksumThreads))
 	}
 	if chunk < minChunkSize || chunk > maxChunkSize {
 		problems = append(problems, fmt.Sprintf("--chunk-size=%d: give %d to %d", chunk, minChunkSize, maxChunkSize))

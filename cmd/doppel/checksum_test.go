@@ -64,7 +64,7 @@ func TestChecksumCommandRefusesBadUsage(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{
 		{"--database=d", "--table=t"},
-		{"--database=d", "--table=t", "--against=g", "--checksum-threads=0"},
+		{"--database=d", "--table=t", "--against=g", "--checksum-threads=-1"},
 		{"--database=d", "--table=t", "--against=g", "--chunk-size=1"},
 		{"--database=d", "--table=t", "--against=g", "stray"},
 		{"--database=d", "--table=t", "--against=g", "--no-such-flag"},

@@ -35,9 +35,10 @@ const (
 )
 
 // doppel's own checksum flags: more threads than the server has cores only
-// queue, and each one holds a snapshot connection.
+// queue, and each one holds a snapshot connection. 0 (the default) is half
+// the server's CPUs, as for --threads.
 const (
-	minChecksumThreads = 1
+	minChecksumThreads = 0
 	maxChecksumThreads = 64
 )
 
@@ -50,11 +51,12 @@ const (
 )
 
 // The row copy's workers (--threads): each holds a connection and share
-// locks on its chunk. The default is measured (README, "Speed").
+// locks on its chunk. 0, the default, is half the server's CPUs
+// (migration.AutoThreads; measured in README, "Speed").
 const (
-	minCopyThreads         = 1
+	autoThreads            = 0
+	minCopyThreads         = autoThreads
 	maxCopyThreads         = 64
-	defaultCopyThreads     = 2
 	defaultTargetChunkTime = 500 * time.Millisecond
 	// The copy narrows once the applier is this far behind (balance in
 	// migration); measured in bench/RESULTS.md.
@@ -214,13 +216,13 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 		problem("--hooks-status-interval=%d: give at least 1 second", o.hooksStatusInterval)
 	}
 	if o.checksumThreads < minChecksumThreads || o.checksumThreads > maxChecksumThreads {
-		problem("--checksum-threads=%d: give %d to %d", o.checksumThreads, minChecksumThreads, maxChecksumThreads)
+		problem("--checksum-threads=%d: give %d to %d (0: half the server's CPUs)", o.checksumThreads, minChecksumThreads, maxChecksumThreads)
 	}
 	if o.applyThreads < minApplyThreads || o.applyThreads > maxApplyThreads {
 		problem("--apply-threads=%d: give %d to %d", o.applyThreads, minApplyThreads, maxApplyThreads)
 	}
 	if o.threads < minCopyThreads || o.threads > maxCopyThreads {
-		problem("--threads=%d: give %d to %d chunks copied at once", o.threads, minCopyThreads, maxCopyThreads)
+		problem("--threads=%d: give %d to %d chunks copied at once (0: half the server's CPUs)", o.threads, minCopyThreads, maxCopyThreads)
 	}
 	if o.metricsAddr != "" {
 		// Only the form is checked here; whether the address can be bound

@@ -200,7 +200,7 @@ func defineFlags(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.concurrentRowCount, "concurrent-rowcount", true, "with --exact-rowcount, count while copying rather than before")
 
 	fs.Int64Var(&o.chunkSize, "chunk-size", 1000, fmt.Sprintf("rows of the first chunk, adapted from there by --target-chunk-time; must be positive, and is clamped into %d..%d", minChunkSize, maxChunkSize))
-	fs.IntVar(&o.threads, "threads", defaultCopyThreads, threadsUsage)
+	fs.IntVar(&o.threads, "threads", autoThreads, threadsUsage)
 	fs.DurationVar(&o.targetChunkTime, "target-chunk-time", defaultTargetChunkTime,
 		fmt.Sprintf("adapt the chunk size (starting at --chunk-size, within %d..%d) so a chunk takes about this long: shrinks at once when chunks run long, grows by a quarter at most; while sessions wait on row locks chunks aim for less, down to 50ms; 0 keeps --chunk-size", minChunkSize, maxChunkSize))
 	fs.Int64Var(&o.dmlBatchSize, "dml-batch-size", 10, fmt.Sprintf("binlog events applied per transaction; values outside %d..%d are clamped", minDMLBatchSize, maxDMLBatchSize))
@@ -267,7 +267,7 @@ func defineFlags(o *options) *flag.FlagSet {
 
 	fs.StringVar(&o.postponeCutOverFlagFile, "postpone-cut-over-flag-file", "", "keep syncing, and re-verifying every --checksum-interval, but do not cut over while this file exists (created at start if missing)")
 	fs.BoolVar(&o.checksum, "checksum", true, "compare the new table with the original at one consistent point before the swap, repairing differing chunks; =false swaps unverified")
-	fs.IntVar(&o.checksumThreads, "checksum-threads", 4, fmt.Sprintf("chunks the checksum hashes at once (%d..%d)", minChecksumThreads, maxChecksumThreads))
+	fs.IntVar(&o.checksumThreads, "checksum-threads", autoThreads, fmt.Sprintf("chunks the checksum hashes at once (%d..%d); 0 is half the server's CPUs, as for --threads", minChecksumThreads, maxChecksumThreads))
 	fs.DurationVar(&o.checksumInterval, "checksum-interval", time.Hour, "while the cut-over is postponed, compare the tables in full again this often")
 
 	fs.IntVar(&o.applyThreads, "apply-threads", defaultApplyThreads, fmt.Sprintf("transactions that apply binlog changes to the new table at once, each on its own keys (%d..%d); one when the new table has a unique key besides the migration key", minApplyThreads, maxApplyThreads))
@@ -442,7 +442,8 @@ func writeFlagHelp(b *strings.Builder, f *flag.Flag) {
 }
 
 // threadsUsage carries the measurement behind the default, so an operator
-// on a bigger server knows what more threads bought on a small one.
+// knows what a thread costs the application on a small server.
 var threadsUsage = fmt.Sprintf("chunks the row copy runs at once (%d..%d), each one locking statement on its own key range; "+
-	"the default 2 is measured on a 2-core server, where 300k rows took about 3s with 1 thread and 2.5s with 2 or 4 "+
-	"(README, \"Speed\"): try more on more cores", minCopyThreads, maxCopyThreads)
+	"0 (the default) is half the server's CPUs as its thread_pool_size reports them, at most 8, and 2 where the server does not say: "+
+	"on a 2-core server a second thread saved no time and cost the application's writers a sixth of their rate (README, \"Speed\")",
+	minCopyThreads, maxCopyThreads)

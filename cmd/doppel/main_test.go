@@ -386,8 +386,8 @@ func TestDefaultsBecomeTheDefaultConfig(t *testing.T) {
 		CutOver:            "atomic",
 		CutOverLockTimeout: 3 * time.Second,
 		StorageEngine:      "innodb",
-		ChecksumThreads:    4,
-		CopyThreads:        2,
+		ChecksumThreads:    0, // half the server's CPUs, settled once connected
+		CopyThreads:        0,
 		TargetChunkTime:    500 * time.Millisecond,
 		ChecksumInterval:   time.Hour,
 		CheckpointInterval: 300 * time.Second,
@@ -986,7 +986,7 @@ func TestMetricsAddrMustBeHostPort(t *testing.T) {
 
 func TestCopyFlagsOutOfRangeAreRefused(t *testing.T) {
 	t.Parallel()
-	for _, arg := range []string{"--threads=0", "--threads=65", "--target-chunk-time=-1s", "--max-apply-lag=-1s"} {
+	for _, arg := range []string{"--threads=-1", "--threads=65", "--checksum-threads=-1", "--checksum-threads=65", "--target-chunk-time=-1s", "--max-apply-lag=-1s"} {
 		t.Run(arg, func(t *testing.T) {
 			t.Parallel()
 			out := harness{}.run(t, append(append([]string{}, required...), arg)...)
