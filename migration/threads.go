@@ -11,9 +11,10 @@ import (
 // The copy and the checksum are the server's work: every thread of theirs
 // is a core the application's queries no longer have. On the project's
 // 2-core server a second copy thread and three more checksum threads bought
-// no time on an idle table but burned ~70% more server CPU, and under 1000
-// writes/s cost the application's writers 80% → 93–97% of their rate
-// (bench/RESULTS.md). So by default each gets half the server's CPUs.
+// no time on an idle table but cost the server about half again as much CPU,
+// and under 1000 writes/s the application's writers kept 71–80% of their
+// rate with them against 80–97% without (README, "Speed"). So by default
+// each gets half the server's CPUs.
 const (
 	// maxAutoThreads bounds the default on big servers: each thread is a
 	// connection holding share locks (copy) or a snapshot (checksum).
@@ -33,9 +34,9 @@ func AutoThreads(cpus int) int {
 }
 
 // ServerCPUs is how many CPUs the server says it has, 0 when it does not.
-// MariaDB and Percona Server size thread_pool_size to the machine's CPUs
-// unless it is configured, and operators who configure it set about that;
-// MySQL has the variable only with a thread pool plugin.
+// MariaDB sizes thread_pool_size to the machine's CPUs unless it is
+// configured, and operators who configure it set about that; MySQL has the
+// variable only with a thread pool plugin.
 func ServerCPUs(ctx context.Context, db *sql.DB) (int, error) {
 	var n sql.NullInt64
 	err := db.QueryRowContext(ctx, "SELECT @@GLOBAL.thread_pool_size").Scan(&n)
