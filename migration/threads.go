@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/doppel-dev/doppel/dbconn"
 )
@@ -20,7 +21,7 @@ const (
 	// connection holding share locks (copy) or a snapshot (checksum).
 	maxAutoThreads = 8
 	// unknownCPUThreads is the default where the server does not say how
-	// many CPUs it has (MySQL without a thread pool).
+	// many CPUs it has (MySQL).
 	unknownCPUThreads = 2
 )
 
@@ -33,16 +34,24 @@ func AutoThreads(cpus int) int {
 	return min(max(cpus/2, 1), maxAutoThreads)
 }
 
-// ServerCPUs is how many CPUs the server says it has, 0 when it does not.
-// MariaDB sizes thread_pool_size to the machine's CPUs unless it is
-// configured, and operators who configure it set about that; MySQL has the
-// variable only with a thread pool plugin.
+// ServerCPUs is how many CPUs a MariaDB server says it has, 0 for other
+// servers. MariaDB sizes thread_pool_size to the machine's CPUs unless it is
+// configured, and operators who configure it set about that. MySQL has the
+// variable only with a thread pool plugin, whose default is a fixed number,
+// so it says nothing there.
 func ServerCPUs(ctx context.Context, db *sql.DB) (int, error) {
+	var version string
+	if err := db.QueryRowContext(ctx, "SELECT @@version").Scan(&version); err != nil {
+		return 0, fmt.Errorf("read the server's version: %w", err)
+	}
+	if !strings.Contains(strings.ToLower(version), "mariadb") {
+		return 0, nil
+	}
 	var n sql.NullInt64
 	err := db.QueryRowContext(ctx, "SELECT @@GLOBAL.thread_pool_size").Scan(&n)
 	switch {
 	case dbconn.ErrorNumber(err) == erUnknownSystemVariable:
-		return 0, nil
+		return 0, nil // a build without the thread pool
 	case err != nil:
 		// A lost connection is reported rather than taken for "does not
 		// say": a dead server is not to be sized.

@@ -444,6 +444,6 @@ func writeFlagHelp(b *strings.Builder, f *flag.Flag) {
 // threadsUsage carries the measurement behind the default, so an operator
 // knows what a thread costs the application on a small server.
 var threadsUsage = fmt.Sprintf("chunks the row copy runs at once (%d..%d), each one locking statement on its own key range; "+
-	"0 (the default) is half the server's CPUs as its thread_pool_size reports them, at most 8, and 2 where the server has no such variable: "+
+	"0 (the default) is half the server's CPUs as its thread_pool_size reports them, at most 8 (2 on MySQL, which does not say): "+
 	"on a 2-core server a second thread saved no time and cost the application's writers part of their rate (README, \"Speed\")",
 	minCopyThreads, maxCopyThreads)
