@@ -199,4 +199,9 @@ type Config struct {
 	// it and may register more (doppel_build_info).
 	MetricsAddr string
 	Metrics     *prometheus.Registry
+	// StatsDAddr ("host:port"), when set, sends the same metrics to a
+	// StatsD server over UDP every StatsDInterval (0: 10s) and once more
+	// when Run ends (gh-ost's --statsd-addr).
+	StatsDAddr     string
+	StatsDInterval time.Duration
 }

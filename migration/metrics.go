@@ -3,6 +3,7 @@ package migration
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,13 +13,14 @@ import (
 )
 
 // listenMetrics registers the migration's collectors and, with
-// MetricsAddr, binds the metrics address and serves it until Run returns.
-// It runs first of all, so a bad address refuses the run before anything
-// on the servers is looked at, locked or dropped; serving from the start
-// shows the preflight and cleanup phases too, which is why the server is
-// not one of the copy's background tasks: close stops it and waits for it.
+// MetricsAddr, binds the metrics address and serves it until Run returns;
+// with StatsDAddr, it pushes the same registry to StatsD until then. It runs
+// first of all, so a bad address refuses the run before anything on the
+// servers is looked at, locked or dropped; serving from the start shows the
+// preflight and cleanup phases too, which is why neither is one of the
+// copy's background tasks: close stops them and waits for them.
 func (m *migrator) listenMetrics() error {
-	if m.cfg.MetricsAddr == "" && m.cfg.Metrics == nil {
+	if m.cfg.MetricsAddr == "" && m.cfg.Metrics == nil && m.cfg.StatsDAddr == "" {
 		return nil
 	}
 	reg := m.cfg.Metrics
@@ -26,33 +28,59 @@ func (m *migrator) listenMetrics() error {
 		reg = prometheus.NewRegistry()
 	}
 	var srv *metrics.Server
+	var statsd *metrics.StatsD
+	release := func() {
+		if srv != nil {
+			srv.Close()
+		}
+		if statsd != nil {
+			statsd.Close()
+		}
+	}
 	if m.cfg.MetricsAddr != "" {
 		var err error
 		if srv, err = metrics.Listen(m.cfg.MetricsAddr, reg, m.base); err != nil {
 			return refuse("--metrics-addr: %v", err)
 		}
 	}
+	if m.cfg.StatsDAddr != "" {
+		var err error
+		if statsd, err = metrics.DialStatsD(m.cfg.StatsDAddr, reg, m.base); err != nil {
+			release()
+			return refuse("--statsd-addr: %v", err)
+		}
+	}
 	met, err := metrics.New(reg, metrics.Config{Database: m.cfg.Database, Table: m.cfg.Table, Snapshot: m.metricsSnapshot})
 	if err != nil {
-		if srv != nil {
-			srv.Close()
-		}
+		release()
 		return err
 	}
 	m.metrics = met
+	if srv == nil && statsd == nil {
+		return nil
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
 	if srv != nil {
-		ctx, stop := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
+		wg.Go(func() {
 			// Nobody else could act on this error: the migration goes on
 			// without metrics rather than stop over them.
 			if err := srv.Serve(ctx); err != nil {
 				m.log.Warn().Err(err).Msg("metrics server stopped")
 			}
-		}()
-		m.stopMetrics = func() { stop(); <-done }
+		})
 	}
+	if statsd != nil {
+		interval := m.cfg.StatsDInterval
+		if interval <= 0 {
+			interval = metrics.StatsDInterval
+		}
+		wg.Go(func() {
+			defer statsd.Close()
+			statsd.Run(ctx, interval) // its last push is the run's final state
+		})
+	}
+	m.stopMetrics = func() { stop(); wg.Wait() }
 	return nil
 }
 

@@ -134,6 +134,7 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 		LintFullScan:            o.lintFullScan,
 		MaxApplyLag:             o.maxApplyLag,
 		MetricsAddr:             o.metricsAddr,
+		StatsDAddr:              o.statsdAddr,
 		Checkpoint:              o.checkpoint || o.resume,
 		CheckpointInterval:      time.Duration(o.checkpointSeconds) * time.Second,
 		Resume:                  o.resume,
@@ -230,6 +231,12 @@ func buildConfig(o *options, getenv func(string) string) (migration.Config, []ad
 		_, port, err := net.SplitHostPort(o.metricsAddr)
 		if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
 			problem("--metrics-addr=%s: give host:port, e.g. 127.0.0.1:9090 (port 0 picks a free port)", o.metricsAddr)
+		}
+	}
+	if o.statsdAddr != "" {
+		_, port, err := net.SplitHostPort(o.statsdAddr)
+		if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 1 || n > 65535 {
+			problem("--statsd-addr=%s: give host:port, e.g. 127.0.0.1:8125", o.statsdAddr)
 		}
 	}
 	if !plan.ValidFormat(o.planFormat) {

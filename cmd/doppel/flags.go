@@ -111,6 +111,7 @@ type options struct {
 	applyThreads      int
 	maxApplyLag       time.Duration
 	metricsAddr       string
+	statsdAddr        string
 	checkpoint        bool
 	checkpointSeconds int64
 	resume            bool
@@ -161,7 +162,6 @@ var notImplemented = []pendingFlag{
 	{"skip-port-validation", false, "do not check that the server listens on the configured port"},
 	{"revert", false, "swap back to the table saved by an earlier migration"},
 	{"old-table", "", "with --revert, the table to swap back in"},
-	{"statsd-addr", "", "StatsD address to send metrics to"},
 	{"runtime-metrics-interval", int(10), "seconds between runtime metric samples"},
 	{"check-flag", false, "exit 0 if every other flag given is known"},
 	{"force-table-names", "", "name prefix for the ghost, changelog and old tables"},
@@ -273,6 +273,7 @@ func defineFlags(o *options) *flag.FlagSet {
 	fs.IntVar(&o.applyThreads, "apply-threads", defaultApplyThreads, fmt.Sprintf("transactions that apply binlog changes to the new table at once, each on its own keys (%d..%d); one when the new table has a unique key besides the migration key", minApplyThreads, maxApplyThreads))
 	fs.DurationVar(&o.maxApplyLag, "max-apply-lag", defaultMaxApplyLag, "while the applier is further behind the binlog than this, the row copy runs on one thread (resting between chunks at 5 times this) so the applier catches up; 0 never narrows the copy")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on http://<host:port>/metrics (and /healthz); port 0 picks a free port, logged as \"metrics listening\"; empty: none")
+	fs.StringVar(&o.statsdAddr, "statsd-addr", "", "send the same metrics to a StatsD server at host:port over UDP every 10s and when doppel exits: gauges as values, counters as their growth, labels as DogStatsD tags (|#table:t); empty: none")
 	fs.BoolVar(&o.checkpoint, "checkpoint", false, "record progress in the _<table>_ghk table, so an interrupted migration can be continued with --resume")
 	fs.Int64Var(&o.checkpointSeconds, "checkpoint-seconds", 300, "seconds between checkpoints (a checkpoint is also written when the copy ends and when doppel stops early)")
 	fs.BoolVar(&o.resume, "resume", false, "continue the interrupted migration of this table from its checkpoint, with the same --alter; implies --checkpoint")

@@ -115,7 +115,7 @@ func (a *app) run(args []string) int {
 		return exitUsage
 	}
 
-	if cfg.MetricsAddr != "" {
+	if cfg.MetricsAddr != "" || cfg.StatsDAddr != "" {
 		// The registry is the process's: the migration adds its collectors.
 		cfg.Metrics = prometheus.NewRegistry()
 		if err := metrics.RegisterBuildInfo(cfg.Metrics, cfg.Database, cfg.Table, version, runtime.Version()); err != nil {

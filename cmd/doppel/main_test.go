@@ -161,7 +161,7 @@ var implementedFlags = []string{
 	"hooks-hint-owner", "hooks-hint-token", "hooks-status-interval", "max-load", "critical-load",
 	"critical-load-interval-millis", "critical-load-hibernate-seconds", "nice-ratio",
 	"cut-over-exponential-backoff", "exponential-backoff-max-interval", "attempt-instant-ddl",
-	"ssl", "ssl-ca", "ssl-cert", "ssl-key", "ssl-allow-insecure", "mysql-timeout",
+	"ssl", "ssl-ca", "ssl-cert", "ssl-key", "ssl-allow-insecure", "mysql-timeout", "statsd-addr",
 	// doppel's own
 	"checksum", "checksum-threads", "checksum-interval", "serve-tcp-address", "force-cut-over-after",
 	"checkpoint", "checkpoint-seconds", "resume", "max-reconnect-wait", "apply-threads", "threads", "target-chunk-time",
@@ -246,6 +246,7 @@ var configFieldCases = []struct {
 	{"lint-full-scan", "--lint-full-scan", func(c migration.Config) any { return c.LintFullScan }, true},
 	{"max-apply-lag", "--max-apply-lag=5s", func(c migration.Config) any { return c.MaxApplyLag }, 5 * time.Second},
 	{"metrics-addr", "--metrics-addr=127.0.0.1:0", func(c migration.Config) any { return c.MetricsAddr }, "127.0.0.1:0"},
+	{"statsd-addr", "--statsd-addr=127.0.0.1:8125", func(c migration.Config) any { return c.StatsDAddr }, "127.0.0.1:8125"},
 	{"checkpoint-seconds", "--checkpoint-seconds=30", func(c migration.Config) any { return c.CheckpointInterval }, 30 * time.Second},
 	{"resume", "--resume", func(c migration.Config) any { return [2]bool{c.Resume, c.Checkpoint} }, [2]bool{true, true}},
 	{"max-reconnect-wait", "--max-reconnect-wait=90s", func(c migration.Config) any { return c.MaxReconnectWait }, 90 * time.Second},
@@ -954,7 +955,8 @@ func TestRedactHidesPasswordsWithoutMangling(t *testing.T) {
 
 func TestMetricsAddrMustBeHostPort(t *testing.T) {
 	t.Parallel()
-	for _, arg := range []string{"--metrics-addr=nonsense", "--metrics-addr=127.0.0.1:99999", "--metrics-addr=:http", "--metrics-addr=[::1"} {
+	for _, arg := range []string{"--metrics-addr=nonsense", "--metrics-addr=127.0.0.1:99999", "--metrics-addr=:http", "--metrics-addr=[::1",
+		"--statsd-addr=nonsense", "--statsd-addr=127.0.0.1:0", "--statsd-addr=127.0.0.1:70000"} {
 		t.Run(arg, func(t *testing.T) {
 			t.Parallel()
 			out := harness{}.run(t, withRequired(arg)...)
@@ -974,6 +976,13 @@ func TestMetricsAddrMustBeHostPort(t *testing.T) {
 			"# HELP doppel_build_info Always 1; the labels name the doppel version and the Go version that built it.\n# TYPE doppel_build_info gauge\n"+want), "doppel_build_info")
 		if err != nil {
 			t.Error(err)
+		}
+	})
+	t.Run("a statsd address gets the registry too", func(t *testing.T) {
+		t.Parallel()
+		out := harness{}.run(t, withRequired("--statsd-addr=127.0.0.1:8125")...)
+		if out.code != exitOK || out.cfg.Metrics == nil {
+			t.Fatalf("exit code %d, registry %v, stderr:\n%s", out.code, out.cfg.Metrics, out.stderr)
 		}
 	})
 	t.Run("no address, no registry", func(t *testing.T) {
