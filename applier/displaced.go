@@ -253,6 +253,14 @@ func (a *Applier) keySelect() string {
 			exprs[j] = "CONVERT(CONVERT(" + q + " USING " + c.conv.charset + ") USING binary)"
 		case kindBit:
 			exprs[j] = q + " + 0"
+		case kindFixedBinary:
+			if c.conv.binaryCast {
+				// INET6, UUID and INET4 read back as their text form; the
+				// key placeholders take the binary one.
+				exprs[j] = "CAST(" + q + " AS BINARY(" + strconv.Itoa(c.conv.length) + "))"
+			} else {
+				exprs[j] = q
+			}
 		default:
 			exprs[j] = q
 		}
