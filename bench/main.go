@@ -64,6 +64,7 @@ func main() {
 	growthRows := flag.Int("growth-rows", 4_000_000, "rows of the larger table doppel migrates (idle) to compare with -rows (0: skip)")
 	dmlBatch := flag.Int("dml-batch-size", 0, "doppel's --dml-batch-size in the apply-throughput run (0: doppel's default)")
 	balanceLags := flag.String("balance-max-apply-lag", "2s,0", "--max-apply-lag values for the copy/apply balance run under unthrottled writes (empty: skip it)")
+	deferRounds := flag.Int("defer-keys-rounds", 1, "rounds of the deferred-secondary-keys measurement: doppel's copy with and without the index k_1, and k_1 built afterwards (0: skip it)")
 	doppelFlags := flag.String("doppel-flags", "", "extra flags for every doppel run, space-separated (e.g. \"--threads=4 --target-chunk-time=100ms\")")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -91,7 +92,7 @@ func main() {
 		}
 	}
 	cfg := runConfig{doppel: *doppel, rows: *rows, rate: *rate, chunk: *chunk, tools: tools, growthRows: *growthRows,
-		drain: drainConfig{threads, *drainFor, *drainRows, *dmlBatch}, balanceLags: lags, extra: strings.Fields(*doppelFlags)}
+		drain: drainConfig{threads, *drainFor, *drainRows, *dmlBatch}, balanceLags: lags, deferRounds: *deferRounds, extra: strings.Fields(*doppelFlags)}
 	if err := run(ctx, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -106,6 +107,7 @@ type runConfig struct {
 	growthRows        int
 	drain             drainConfig
 	balanceLags       []string
+	deferRounds       int
 	extra             []string // flags added to every doppel command line
 }
 
@@ -158,6 +160,11 @@ func run(ctx context.Context, rc runConfig) error {
 	}
 	if growthRows > 0 {
 		if err := growth(ctx, db, s, doppel, chunk, []int{rows, growthRows}, rc.extra); err != nil {
+			return err
+		}
+	}
+	if rc.deferRounds > 0 {
+		if err := deferKeys(ctx, db, s, doppel, rows, chunk, rc.deferRounds, rc.extra); err != nil {
 			return err
 		}
 	}

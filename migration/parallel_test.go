@@ -50,8 +50,10 @@ func TestParallelApplyUnderLoad(t *testing.T) {
 			}
 			cfg := testConfig(cluster.Primary, name, "t", "ADD COLUMN x int NOT NULL DEFAULT 5")
 			cfg.AllowOnMaster = true
+			// Explicit, not the CPU-sized defaults: the point is concurrency.
 			cfg.ApplyThreads = 8
 			cfg.CopyThreads = 8
+			cfg.ChecksumThreads = 4
 			cfg.ChunkSize = 500
 			cfg.TargetChunkTime = 50 * time.Millisecond
 

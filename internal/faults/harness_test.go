@@ -96,7 +96,7 @@ func (tg *target) args(extra ...string) []string {
 		"--host=" + tg.server.Host, fmt.Sprintf("--port=%d", tg.server.Port), "--user=" + tg.server.User,
 		"--database=" + tg.database, "--table=t", "--alter=ADD COLUMN x int NOT NULL DEFAULT 7",
 		"--execute", "--allow-on-master", "--checkpoint", "--checkpoint-seconds=1",
-		"--chunk-size=100", "--threads=4", "--target-chunk-time=0", "--default-retries=30", "--heartbeat-interval-millis=50",
+		"--chunk-size=100", "--threads=4", "--checksum-threads=4", "--target-chunk-time=0", "--default-retries=30", "--heartbeat-interval-millis=50",
 		fmt.Sprintf("--replica-server-id=%d", tg.serverID), "--serve-socket-file=" + tg.socket,
 		"--initially-drop-socket-file", "--postpone-cut-over-flag-file=" + tg.flagFile,
 		"--checksum-interval=1s", "--debug",
