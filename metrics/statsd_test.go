@@ -50,6 +50,24 @@ func (s *statsdServer) datagrams(t *testing.T, quiet time.Duration) []string {
 	}
 }
 
+// pusher dials this server with a pusher of reg, closed when the test ends.
+func (s *statsdServer) pusher(t *testing.T, reg prometheus.Gatherer) *StatsD {
+	t.Helper()
+	p, err := DialStatsD(s.addr(), reg, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+func push(t *testing.T, s *StatsD) {
+	t.Helper()
+	if err := s.Push(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func linesOf(datagrams []string) []string {
 	var lines []string
 	for _, d := range datagrams {
@@ -75,14 +93,8 @@ func TestStatsDSendsGaugesAndWhatCountersGrew(t *testing.T) {
 	chunk.Observe(0.5)
 	chunk.Observe(0.25)
 
-	s, err := DialStatsD(srv.addr(), reg, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Push(); err != nil {
-		t.Fatal(err)
-	}
+	s := srv.pusher(t, reg)
+	push(t, s)
 	got := strings.Join(linesOf(srv.datagrams(t, 300*time.Millisecond)), "\n")
 	want := strings.Join([]string{
 		"doppel_chunk_seconds_count:2|c",
@@ -100,9 +112,7 @@ func TestStatsDSendsGaugesAndWhatCountersGrew(t *testing.T) {
 
 	rows.Add(234)
 	eta.Set(42)
-	if err := s.Push(); err != nil {
-		t.Fatal(err)
-	}
+	push(t, s)
 	got = strings.Join(linesOf(srv.datagrams(t, 300*time.Millisecond)), "\n")
 	want = strings.Join([]string{
 		"doppel_eta_seconds:42|g|#database:shop,table:orders",
@@ -126,14 +136,8 @@ func TestStatsDPacksLinesIntoWholeDatagrams(t *testing.T) {
 		want = append(want, fmt.Sprintf("doppel_test_gauge:%d|g|#n:%d", i, i))
 	}
 	sort.Strings(want)
-	s, err := DialStatsD(srv.addr(), reg, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Push(); err != nil {
-		t.Fatal(err)
-	}
+	s := srv.pusher(t, reg)
+	push(t, s)
 	grams := srv.datagrams(t, 300*time.Millisecond)
 	if len(grams) < 2 {
 		t.Fatalf("%d datagrams for 300 lines", len(grams))
@@ -156,11 +160,7 @@ func TestStatsDRunPushesOnTheIntervalAndAtTheEnd(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	rows := prometheus.NewCounter(prometheus.CounterOpts{Name: "doppel_rows_copied_total", Help: "h"})
 	reg.MustRegister(rows)
-	s, err := DialStatsD(srv.addr(), reg, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := srv.pusher(t, reg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); s.Run(ctx, 50*time.Millisecond) }()
