@@ -269,6 +269,13 @@ func TestCompareByHand(t *testing.T) {
 	if err != nil || rep.Rows != 3000 {
 		t.Fatalf("equal tables: %+v, %v", rep, err)
 	}
+	// Threads 0 sizes the threads from the server's CPUs, as the flag's
+	// default does.
+	auto := cfg
+	auto.Threads = 0
+	if rep, err := Compare(context.Background(), auto, testLogger(t)); err != nil || rep.Rows != 3000 {
+		t.Fatalf("equal tables, threads sized from the server: %+v, %v", rep, err)
+	}
 	if _, err := db.Exec("UPDATE ref SET c = 'other' WHERE id = 1234"); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/doppel-dev/doppel/binlog"
 	"github.com/doppel-dev/doppel/checksum"
 	"github.com/doppel-dev/doppel/dbconn"
 	"github.com/doppel-dev/doppel/schema"
@@ -79,7 +80,11 @@ func Compare(ctx context.Context, cfg CompareConfig, log zerolog.Logger) (Compar
 	}
 	threads := cfg.Threads
 	if threads <= 0 {
-		cpus, err := ServerCPUs(ctx, db)
+		flavor, err := binlog.DetectFlavor(ctx, db)
+		if err != nil {
+			return rep, err
+		}
+		cpus, err := ServerCPUs(ctx, db, flavor)
 		if err != nil {
 			return rep, err
 		}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 
+	"github.com/doppel-dev/doppel/binlog"
 	"github.com/doppel-dev/doppel/dbconn"
 )
 
@@ -34,17 +34,13 @@ func AutoThreads(cpus int) int {
 	return min(max(cpus/2, 1), maxAutoThreads)
 }
 
-// ServerCPUs is how many CPUs a MariaDB server says it has, 0 for other
-// servers. MariaDB sizes thread_pool_size to the machine's CPUs unless it is
-// configured, and operators who configure it set about that. MySQL has the
-// variable only with a thread pool plugin, whose default is a fixed number,
-// so it says nothing there.
-func ServerCPUs(ctx context.Context, db *sql.DB) (int, error) {
-	var version string
-	if err := db.QueryRowContext(ctx, "SELECT @@version").Scan(&version); err != nil {
-		return 0, fmt.Errorf("read the server's version: %w", err)
-	}
-	if !strings.Contains(strings.ToLower(version), "mariadb") {
+// ServerCPUs is how many CPUs a server of flavor (binlog.DetectFlavor) says
+// it has, 0 when it does not. MariaDB sizes thread_pool_size to the
+// machine's CPUs unless it is configured, and operators who configure it set
+// about that. MySQL has the variable only with a thread pool plugin, whose
+// default is a fixed number, so it says nothing there.
+func ServerCPUs(ctx context.Context, db *sql.DB, flavor string) (int, error) {
+	if flavor != binlog.FlavorMariaDB {
 		return 0, nil
 	}
 	var n sql.NullInt64
@@ -70,7 +66,9 @@ func (m *migrator) sizeThreads(ctx context.Context) error {
 	if m.copyThreads > 0 && m.checksumThreads > 0 {
 		return nil
 	}
-	cpus, err := ServerCPUs(ctx, m.write)
+	// The flavor is the inspected server's; the server written to is in
+	// the same replication topology, so of the same flavor.
+	cpus, err := ServerCPUs(ctx, m.write, m.flavor)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/doppel-dev/doppel/binlog"
 	"github.com/doppel-dev/doppel/internal/syncbuf"
 	"github.com/doppel-dev/doppel/sandbox"
 )
@@ -53,9 +54,12 @@ func TestThreadsAreSizedFromTheServersCPUs(t *testing.T) {
 	name, db := cluster.Primary.NewDatabase(t)
 	seedLive(t, db, 100)
 
-	cpus, err := ServerCPUs(context.Background(), db)
+	cpus, err := ServerCPUs(context.Background(), db, binlog.FlavorMariaDB)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if n, err := ServerCPUs(context.Background(), db, binlog.FlavorMySQL); err != nil || n != 0 {
+		t.Fatalf("as a MySQL server: %d CPUs (%v), want 0: its thread pool does not size itself to them", n, err)
 	}
 	machine := machineCPUs(t)
 	if cpus != machine[0] && (len(machine) < 2 || cpus != machine[1]) {
