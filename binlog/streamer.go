@@ -311,31 +311,24 @@ var expired = time.Unix(1, 0)
 
 func (c *ctxConn) expire() { _ = c.Conn.SetDeadline(expired) }
 
-// Each setter applies the deadline and then re-checks the context, so
-// whichever of it and expire runs last, an ended context leaves the
-// connection expired.
-func (c *ctxConn) SetDeadline(t time.Time) error {
-	err := c.Conn.SetDeadline(t)
-	if c.ctx.Err() != nil {
-		c.expire()
-	}
-	return err
-}
+// Each setter applies the deadline and then keepExpired re-checks the
+// context, so whichever of it and expire runs last, an ended context leaves
+// the connection expired.
+func (c *ctxConn) SetDeadline(t time.Time) error { return c.keepExpired(c.Conn.SetDeadline(t)) }
 
 func (c *ctxConn) SetReadDeadline(t time.Time) error {
-	err := c.Conn.SetReadDeadline(t)
-	if c.ctx.Err() != nil {
-		c.expire()
-	}
-	return err
+	return c.keepExpired(c.Conn.SetReadDeadline(t))
 }
 
 func (c *ctxConn) SetWriteDeadline(t time.Time) error {
-	err := c.Conn.SetWriteDeadline(t)
+	return c.keepExpired(c.Conn.SetWriteDeadline(t))
+}
+
+func (c *ctxConn) keepExpired(setErr error) error {
 	if c.ctx.Err() != nil {
 		c.expire()
 	}
-	return err
+	return setErr
 }
 
 func (c *ctxConn) Close() error {
